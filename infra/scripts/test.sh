@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The README's test command: typecheck, lint, then the vitest suites. Integration suites install the
+# local stack binaries when missing and start their own Temporal and SeaweedFS on free loopback ports.
+set -euo pipefail
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+cd "$(dirname "$0")/../.."
+bash infra/scripts/ensure-deps.sh
+node --import tsx -e "require('./infra/stack').installStack(require('./infra/stack').stackOptionsFromEnv())"
+echo "[test] typecheck" >&2
+npx tsc -p .
+echo "[test] lint" >&2
+npx eslint .
+echo "[test] vitest" >&2
+npx vitest run "$@"

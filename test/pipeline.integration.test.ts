@@ -1,0 +1,239 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRunConfig, uploadLocalSources, workflowIdFor } from '../cli/run-config';
+import type { RunConfig, SourceConfig } from '../infra/config';
+import { cyberbullyDataset } from '../infra/datasets';
+import { readParquet, readParquetFiles } from '../infra/parquet';
+import { getBytes, listKeys } from '../infra/s3';
+import { readManifest, tableFiles } from '../infra/stages';
+import { createPipelineWorker } from '../workers/pipeline-worker';
+import { PIPELINE_TASK_QUEUE, pipelineStatusQuery, type PipelineResult } from '../workflows/pipeline';
+import { bundleWorkflows, startTestStack, type TestStack } from './helpers/stack';
+
+let stack: TestStack;
+let worker: Worker;
+let workerRun: Promise<void>;
+let closeWorker: () => Promise<void>;
+let runCounter = 0;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const created = await createPipelineWorker({
+    address: stack.info.temporalAddress,
+    namespace: stack.info.namespace,
+    workflowBundle: await bundleWorkflows(),
+  });
+  worker = created.worker;
+  workerRun = worker.run();
+  closeWorker = () => created.connection.close();
+});
+
+afterAll(async () => {
+  if (worker) {
+    worker.shutdown();
+    await workerRun;
+    await closeWorker();
+  }
+  await stack?.stop();
+});
+
+function configFor(sources: SourceConfig[], overrides: string[] = []): RunConfig {
+  const config = buildRunConfig({ sets: overrides }, { endpoint: stack.storageConfig.endpoint, bucket: stack.storageConfig.bucket });
+  return { ...config, storage: stack.storageConfig, dataset: { name: 'test', sources } };
+}
+
+async function runPipeline(config: RunConfig): Promise<PipelineResult> {
+  const uploaded = await uploadLocalSources(config, stack.storage);
+  runCounter += 1;
+  return stack.client.workflow.execute('textGanPipeline', {
+    taskQueue: PIPELINE_TASK_QUEUE,
+    workflowId: `${workflowIdFor(uploaded)}-${runCounter}`,
+    args: [uploaded],
+  });
+}
+
+function bundledSources(): SourceConfig[] {
+  return cyberbullyDataset().sources.filter((source) => !source.optional);
+}
+
+function writeCsv(name: string, content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'textgan-csv-'));
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function source(name: string, uri: string, extra: Partial<SourceConfig> = {}): SourceConfig {
+  return { name, uri, format: 'csv', textColumn: 'Text', label: { column: 'oh_label' }, optional: false, ...extra };
+}
+
+describe('pipeline on the bundled comments', () => {
+  let result: PipelineResult;
+
+  beforeAll(async () => {
+    result = await runPipeline(configFor(bundledSources()));
+  }, 600_000);
+
+  it('reads every row of the five files', () => {
+    expect(result.stages.fetch?.counts.rowsRead).toBe(57_265);
+    const perSource = (result.stages.fetch?.counts.sources as Array<{ name: string; rowsRead: number }>).map((s) => [s.name, s.rowsRead]);
+    expect(perSource).toEqual([
+      ['kaggle', 8_789],
+      ['twitter', 16_663],
+      ['twitter_racism', 13_471],
+      ['twitter_sexism', 14_881],
+      ['youtube', 3_461],
+    ]);
+  });
+
+  it('rejects the empty text and the empty labels', () => {
+    expect(result.stages.fetch?.counts.rowsRejected).toBe(7);
+  });
+
+  it('counts 45,434 distinct texts over all rows read', async () => {
+    const fetchManifest = await readManifest(stack.storage, result.stages.fetch!.manifestKey);
+    const texts = new Set<string>();
+    for await (const row of readParquetFiles<{ text: string }>(stack.storage, tableFiles(fetchManifest, 'rows'), ['text'])) {
+      texts.add(row.text);
+    }
+    for await (const row of readParquetFiles<{ record: string; source: string }>(stack.storage, tableFiles(fetchManifest, 'rejects'))) {
+      // Text is the fourth column of the kaggle file and the third of the others.
+      const textIndex = row.source === 'kaggle' ? 3 : 2;
+      texts.add((JSON.parse(row.record) as string[])[textIndex] ?? '');
+    }
+    expect(texts.size).toBe(45_434);
+  });
+
+  it('balances the row accounting', () => {
+    const a = result.accounting;
+    expect(a.balanced).toBe(true);
+    expect(a.rowsRead).toBe(a.kept + a.rejected + a.duplicates + a.empty + a.droppedTooLong + a.droppedNoTokens);
+  });
+
+  it('splits about 80/20 into train and test', () => {
+    const counts = result.stages.tokenize!.counts as { train: number; test: number };
+    const share = counts.test / (counts.train + counts.test);
+    expect(share).toBeGreaterThan(0.18);
+    expect(share).toBeLessThan(0.22);
+  });
+
+  it('writes a manifest next to each stage output', async () => {
+    for (const stage of ['fetch', 'dedup', 'tokenize']) {
+      const manifest = await readManifest(stack.storage, result.stages[stage]!.manifestKey);
+      expect(manifest.stage).toBe(stage);
+      expect(manifest.contentHash).toMatch(/^[0-9a-f]{64}$/);
+      for (const table of Object.values(manifest.tables)) {
+        expect(table.rows).toBe(table.files.reduce((n, file) => n + file.rows, 0));
+      }
+    }
+    const tokenize = await readManifest(stack.storage, result.stages.tokenize!.manifestKey);
+    expect(Object.keys(tokenize.tables).sort()).toEqual(['test', 'train', 'vocabulary']);
+    expect(tokenize.inputs[0]?.manifestKey).toBe(result.stages.dedup!.manifestKey);
+  });
+
+  it('reuses every stage when the same config runs again', async () => {
+    const again = await runPipeline(configFor(bundledSources()));
+    for (const stage of ['fetch', 'dedup', 'tokenize']) {
+      expect(again.stages[stage]?.reused).toBe(true);
+      expect(again.stages[stage]?.manifestKey).toBe(result.stages[stage]?.manifestKey);
+    }
+  }, 120_000);
+
+  it('writes Parquet that DuckDB reads identically', async () => {
+    const manifest = await readManifest(stack.storage, result.stages.tokenize!.manifestKey);
+    const key = tableFiles(manifest, 'test')[0] as string;
+    const dir = mkdtempSync(join(tmpdir(), 'textgan-duckdb-'));
+    const path = join(dir, 'test.parquet');
+    writeFileSync(path, await getBytes(stack.storage, key));
+
+    const ours: Array<Record<string, unknown>> = [];
+    for await (const row of readParquet(stack.storage, key)) ours.push(row);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(`SELECT id, label, source, tokens, length FROM read_parquet('${path}')`);
+    const theirs = reader.getRowObjectsJS();
+    connection.closeSync();
+
+    expect(theirs).toHaveLength(ours.length);
+    expect(theirs).toEqual(ours.map((row) => ({ id: row.id, label: row.label, source: row.source, tokens: row.tokens, length: row.length })));
+  });
+});
+
+describe('pipeline on hand-made inputs', () => {
+  it('stores rejected rows with file, row and reason', async () => {
+    const path = writeCsv('mixed.csv', 'index,Text,oh_label\n0,good text here,1\n1,,0\n2,bad label,7\n3,good text here,0\n');
+    const result = await runPipeline(configFor([source('mixed', path)]));
+    const manifest = await readManifest(stack.storage, result.stages.fetch!.manifestKey);
+    const rejects = [];
+    for await (const row of readParquetFiles<Record<string, unknown>>(stack.storage, tableFiles(manifest, 'rejects'))) rejects.push(row);
+    expect(rejects.map((r) => [r.source_file, r.source_row, r.field, r.reason])).toEqual([
+      ['mixed.csv', 2, 'Text', 'text is empty'],
+      ['mixed.csv', 3, 'oh_label', 'label 7 is not 0 or 1'],
+    ]);
+    expect(result.stages.dedup?.counts.duplicates).toBe(1);
+    expect(result.accounting.balanced).toBe(true);
+  });
+
+  it('skips an unreachable optional source with a warning', async () => {
+    const path = writeCsv('ok.csv', 'index,Text,oh_label\n0,some words,1\n');
+    const result = await runPipeline(
+      configFor([source('ok', path), source('gone', 'http://127.0.0.1:9/missing.csv', { optional: true })], ['stages.fetch.httpTimeoutSeconds=2']),
+    );
+    const sources = result.stages.fetch?.counts.sources as Array<{ name: string; status: string; reason?: string }>;
+    expect(sources.map((s) => [s.name, s.status])).toEqual([
+      ['ok', 'read'],
+      ['gone', 'skipped'],
+    ]);
+    expect(sources[1]?.reason).toContain('Cannot reach http://127.0.0.1:9/missing.csv');
+  });
+
+  it('fails at once on bad input, naming the file and column', async () => {
+    const path = writeCsv('nocolumn.csv', 'index,Body,oh_label\n0,text,1\n');
+    const started = Date.now();
+    const error = await runPipeline(configFor([source('nocolumn', path)])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const message = (error as WorkflowFailedError).cause?.cause?.message ?? '';
+    expect(message).toContain('nocolumn.csv: text column "Text" not found in the header');
+    // Non-retryable: the run ends on the first attempt instead of backing off for minutes.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('answers the status query with each stage', async () => {
+    const path = writeCsv('tiny.csv', 'index,Text,oh_label\n0,one two three,1\n');
+    const config = await uploadLocalSources(configFor([source('tiny', path)]), stack.storage);
+    const handle = await stack.client.workflow.start('textGanPipeline', {
+      taskQueue: PIPELINE_TASK_QUEUE,
+      workflowId: `${workflowIdFor(config)}-status`,
+      args: [config],
+    });
+    await handle.result();
+    const status = await handle.query(pipelineStatusQuery);
+    expect(status.stages.map((s) => [s.name, s.status])).toEqual([
+      ['fetch', 'done'],
+      ['dedup', 'done'],
+      ['tokenize', 'done'],
+    ]);
+    expect(status.stages[2]?.summary).toMatch(/train, .* test, .* words in vocabulary/);
+  });
+
+  it('keeps credentials out of workflow history', async () => {
+    const path = writeCsv('secret.csv', 'index,Text,oh_label\n0,nothing to see,0\n');
+    const config = await uploadLocalSources(configFor([source('secret', path)]), stack.storage);
+    const handle = await stack.client.workflow.start('textGanPipeline', {
+      taskQueue: PIPELINE_TASK_QUEUE,
+      workflowId: `${workflowIdFor(config)}-secret`,
+      args: [config],
+    });
+    await handle.result();
+    const history = JSON.stringify(await handle.fetchHistory());
+    expect(history).not.toContain(stack.info.credentials.secretAccessKey);
+    expect(history).not.toContain(stack.info.credentials.accessKeyId);
+    const keys = await listKeys(stack.storage, 'test/');
+    expect(keys.every((key) => key.startsWith('test/stages/') || key.startsWith('test/inputs/'))).toBe(true);
+  });
+});
