@@ -1,14 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { InputError, decodeUtf8, maybeGunzip, parseCommentCsv, parseLabel, type CsvItem } from '../lib/csv-source';
+import { InputError, decodeUtf8, maybeGunzip, parseCommentCsv, parseLabel, type ColumnMapping, type CsvItem } from '../lib/csv-source';
 
-const mapping = { file: 'sample.csv', textColumn: 'Text', labelColumn: 'oh_label', annotationColumn: undefined, maxTextChars: 1000 };
+const mapping: ColumnMapping = { file: 'sample.csv', textColumn: 'Text', labelColumn: 'oh_label', annotationColumn: undefined, maxTextChars: 1000 };
 
 async function* bytes(...chunks: Array<string | Buffer>): AsyncGenerator<Buffer> {
   for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
 
-async function parseAll(input: Buffer | string, options: Partial<typeof mapping> & { annotationColumn?: string } = {}): Promise<CsvItem[]> {
+async function parseAll(input: Buffer | string, options: Partial<ColumnMapping> = {}): Promise<CsvItem[]> {
   const items: CsvItem[] = [];
   const source = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   for await (const item of parseCommentCsv(decodeUtf8(maybeGunzip(bytes(source)), 'sample.csv'), { ...mapping, ...options })) {
@@ -116,7 +116,7 @@ describe('parseCommentCsv', () => {
 });
 
 describe('parseCommentCsv errors', () => {
-  async function errorOf(input: Buffer | string, options: Partial<typeof mapping> = {}): Promise<Error> {
+  async function errorOf(input: Buffer | string, options: Partial<ColumnMapping> = {}): Promise<Error> {
     try {
       await parseAll(input, options);
     } catch (error) {

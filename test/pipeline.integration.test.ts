@@ -91,8 +91,22 @@ describe('pipeline on the bundled comments', () => {
     ]);
   });
 
-  it('rejects the empty text and the empty labels', () => {
-    expect(result.stages.fetch?.counts.rowsRejected).toBe(7);
+  it('rejects the empty text and the empty labels', async () => {
+    // Six rows: twitter rows 2955-2957 lack a label; twitter_sexism rows 9782-9784 too, and 9783 has no text either.
+    expect(result.stages.fetch?.counts.rowsRejected).toBe(6);
+    const manifest = await readManifest(stack.storage, result.stages.fetch!.manifestKey);
+    const rejects: Array<[unknown, unknown, unknown]> = [];
+    for await (const row of readParquetFiles<Record<string, unknown>>(stack.storage, tableFiles(manifest, 'rejects'))) {
+      rejects.push([row.source, row.source_row, row.reason]);
+    }
+    expect(rejects).toEqual([
+      ['twitter', 2955, 'label is missing'],
+      ['twitter', 2956, 'label is missing'],
+      ['twitter', 2957, 'label is missing'],
+      ['twitter_sexism', 9782, 'label is missing'],
+      ['twitter_sexism', 9783, 'text is empty'],
+      ['twitter_sexism', 9784, 'label is missing'],
+    ]);
   });
 
   it('counts 45,434 distinct texts over all rows read', async () => {

@@ -1,6 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities';
 import { PIPELINE_TASK_QUEUE } from '../workflows/pipeline';
+
+/** Path of the workflows entry file, as TypeScript source under tsx or compiled JavaScript. */
+export function workflowsPath(): string {
+  const source = join(__dirname, '..', 'workflows', 'index.ts');
+  return existsSync(source) ? source : join(__dirname, '..', 'workflows', 'index.js');
+}
 
 export interface PipelineWorkerOptions {
   address: string;
@@ -22,7 +30,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
       namespace: options.namespace,
       taskQueue: options.taskQueue ?? PIPELINE_TASK_QUEUE,
       activities,
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
       // Stages stream large files on a small machine: two at a time keeps memory and cores in check.
       maxConcurrentActivityTaskExecutions: 2,
     });

@@ -5,6 +5,7 @@ import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { StorageConfig } from '../../infra/config';
 import { createStorage, type Storage } from '../../infra/s3';
+import { workflowsPath } from '../../workers/pipeline-worker';
 import { findFreePort, startStack, stackOptionsFromEnv, stopStack, type StackInfo, type StackOptions } from '../../infra/stack';
 
 /** A private Temporal dev server and SeaweedFS on free loopback ports, with state in a temp folder. */
@@ -66,7 +67,7 @@ export async function startTestStack(): Promise<TestStack> {
 
 /** Bundles the workflows once per test file; each worker then starts in well under a second. */
 export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: silentLogger() });
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: silentLogger() });
 }
 
 function silentLogger() {
