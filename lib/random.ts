@@ -64,7 +64,8 @@ export class Random {
 
   /** Returns an integer in [0, n). */
   nextInt(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`nextInt needs a positive integer bound, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new RangeError(`nextInt needs a positive integer bound, got ${n}`);
     return Math.floor(this.next() * n);
   }
 

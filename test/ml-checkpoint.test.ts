@@ -22,7 +22,7 @@ beforeAll(async () => {
   ({ tf } = await loadTensorFlow({ preferred: 'wasm' }));
 });
 
-/** The real batch of training step `step`, equal for every trainer. */
+/** Returns the real batch of training step `step`, equal for every trainer. */
 function batchForStep(step: number): RealBatch {
   const random = Random.fromSeed(1000 + step);
   const values = new Float32Array(tinyConfig.batchSize * tinyConfig.seqLen * INPUT_SIZE).map(() =>
@@ -97,6 +97,27 @@ describe('trainer checkpoint', () => {
     restored.dispose();
     expect(tf.memory().numTensors).toBe(before);
     trainer.dispose();
+  });
+
+  it('keeps NaN losses in the history', async () => {
+    const trainer = new GanTrainer(tf, tinyConfig, INPUT_SIZE, { seed: 14 });
+    trainer.history.push({
+      step: 0,
+      epoch: 0,
+      batch: 0,
+      dLoss: Number.NaN,
+      gLoss: Number.POSITIVE_INFINITY,
+      dRealScore: 0.5,
+      dFakeScore: 0.5,
+      dGradNorm: 1,
+      gGradNorm: 1,
+    });
+    const restored = await loadTrainerCheckpoint(tf, await saveTrainerCheckpoint(tf, trainer));
+    trainer.dispose();
+    expect(restored.history[0]?.dLoss).toBeNaN();
+    expect(restored.history[0]?.gLoss).toBeNaN();
+    expect(restored.history[0]?.dRealScore).toBe(0.5);
+    restored.dispose();
   });
 
   it('rejects a corrupted payload', async () => {

@@ -25,7 +25,7 @@ beforeAll(async () => {
   ({ tf } = await loadTensorFlow({ preferred: 'wasm' }));
 });
 
-/** Example i of a fixed synthetic data set. */
+/** Returns the given examples of a fixed synthetic data set. */
 function loadBatch(indices: Int32Array): RealBatch {
   const sampleSize = tinyConfig.seqLen * INPUT_SIZE;
   const values = new Float32Array(indices.length * sampleSize);
@@ -71,8 +71,8 @@ describe('runTraining', () => {
         checkpoints.push(await saveTrainerCheckpoint(tf, trainer));
       },
     });
-    // Epoch 0 runs steps 1-3 and epoch 1 steps 4-6. Interval checkpoints follow steps 2 and 4; the
-    // one due after step 6 is left to the epoch-end checkpoint, which follows steps 3 and 6.
+    // Epoch 0 runs steps 1-3 and epoch 1 steps 4-6. Interval checkpoints follow steps 2 and 4. The
+    // one due after step 6 is left to the epoch-end checkpoints, which follow steps 3 and 6.
     expect(checkpoints).toHaveLength(4);
     expect(uninterrupted.history.map((record) => [record.epoch, record.batch])).toEqual([
       [0, 0],
