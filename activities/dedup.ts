@@ -72,10 +72,21 @@ export async function dedupComments(input: DedupInput): Promise<StageResult> {
   const upstream = await readManifest(storage, input.fetchManifestKey);
   return runStage(
     storage,
-    { stage: 'dedup', version: DEDUP_VERSION, prefix: input.storage.prefix, inputs: [inputOf(upstream)], options: input.options },
+    {
+      stage: 'dedup',
+      version: DEDUP_VERSION,
+      prefix: input.storage.prefix,
+      inputs: [inputOf(upstream)],
+      options: input.options,
+    },
     async (dir) => {
       const total = upstream.tables.rows?.rows;
-      const writer = await ParquetS3Writer.open<DedupRow>(storage, `${dir}/rows/part-00000.parquet`, DEDUP_SCHEMA, input.options.batchRows);
+      const writer = await ParquetS3Writer.open<DedupRow>(
+        storage,
+        `${dir}/rows/part-00000.parquet`,
+        DEDUP_SCHEMA,
+        input.options.batchRows,
+      );
       const progress = new Progress('dedup', 'rows');
       progress.start('deduplicating', total);
       const seen = new Set<string>();
@@ -126,8 +137,16 @@ export async function dedupComments(input: DedupInput): Promise<StageResult> {
           },
           perSource,
         };
-        log.info('dedup finished', { rowsIn, kept: counts.kept, duplicates: counts.duplicates, empty: counts.empty });
-        return { tables: { rows: { schema: describeSchema(DEDUP_SCHEMA), rows: file.rows, files: [file] } }, counts };
+        log.info('dedup finished', {
+          rowsIn,
+          kept: counts.kept,
+          duplicates: counts.duplicates,
+          empty: counts.empty,
+        });
+        return {
+          tables: { rows: { schema: describeSchema(DEDUP_SCHEMA), rows: file.rows, files: [file] } },
+          counts,
+        };
       } catch (error) {
         await writer.abort();
         throw error;

@@ -73,10 +73,26 @@ export async function fetchComments(input: FetchInput): Promise<StageResult> {
   const storage = createStorage(input.storage);
   return runStage(
     storage,
-    { stage: 'fetch', version: FETCH_VERSION, prefix: input.storage.prefix, inputs: [], options: { dataset: input.dataset, options: input.options } },
+    {
+      stage: 'fetch',
+      version: FETCH_VERSION,
+      prefix: input.storage.prefix,
+      inputs: [],
+      options: { dataset: input.dataset, options: input.options },
+    },
     async (dir) => {
-      const rowsWriter = await ParquetS3Writer.open<RawRow>(storage, `${dir}/rows/part-00000.parquet`, RAW_SCHEMA, input.options.batchRows);
-      const rejectsWriter = await ParquetS3Writer.open(storage, `${dir}/rejects/part-00000.parquet`, REJECTS_SCHEMA, input.options.batchRows);
+      const rowsWriter = await ParquetS3Writer.open<RawRow>(
+        storage,
+        `${dir}/rows/part-00000.parquet`,
+        RAW_SCHEMA,
+        input.options.batchRows,
+      );
+      const rejectsWriter = await ParquetS3Writer.open(
+        storage,
+        `${dir}/rejects/part-00000.parquet`,
+        REJECTS_SCHEMA,
+        input.options.batchRows,
+      );
       const progress = new Progress('fetch', 'rows');
       const sources: SourceCounts[] = [];
       try {
@@ -87,7 +103,10 @@ export async function fetchComments(input: FetchInput): Promise<StageResult> {
         const rejectsFile = await rejectsWriter.close();
         const read = sources.filter((source) => source.status === 'read');
         if (read.length === 0) {
-          throw invalidInput('No source of the dataset could be read; every source was skipped. See the warnings for each source.', { sources });
+          throw invalidInput(
+            'No source of the dataset could be read; every source was skipped. See the warnings for each source.',
+            { sources },
+          );
         }
         const counts = {
           rowsRead: sum(sources, 'rowsRead'),
@@ -97,7 +116,12 @@ export async function fetchComments(input: FetchInput): Promise<StageResult> {
           sourcesSkipped: sources.length - read.length,
           sources,
         };
-        log.info('fetch finished', { rowsRead: counts.rowsRead, rowsKept: counts.rowsKept, rowsRejected: counts.rowsRejected, sourcesSkipped: counts.sourcesSkipped });
+        log.info('fetch finished', {
+          rowsRead: counts.rowsRead,
+          rowsKept: counts.rowsKept,
+          rowsRejected: counts.rowsRejected,
+          sourcesSkipped: counts.sourcesSkipped,
+        });
         return {
           tables: {
             rows: { schema: describeSchema(RAW_SCHEMA), rows: rowsFile.rows, files: [rowsFile] },
@@ -127,17 +151,29 @@ async function readSource(
   progress: Progress,
 ): Promise<SourceCounts> {
   const file = fileNameOf(source.uri);
-  const counts: SourceCounts = { name: source.name, file, status: 'read', rowsRead: 0, rowsKept: 0, rowsRejected: 0, bytes: 0 };
+  const counts: SourceCounts = {
+    name: source.name,
+    file,
+    status: 'read',
+    rowsRead: 0,
+    rowsKept: 0,
+    rowsRejected: 0,
+    bytes: 0,
+  };
   let opened;
   try {
     opened = await openSource(source.uri, storage, { timeoutMs: options.httpTimeoutSeconds * 1000 });
   } catch (error) {
     const message = (error as Error).message;
-    if (source.optional && (error instanceof SourceUnreachableError || error instanceof SourceNotFoundError)) {
+    if (
+      source.optional &&
+      (error instanceof SourceUnreachableError || error instanceof SourceNotFoundError)
+    ) {
       log.warn('optional source skipped', { source: source.name, uri: source.uri, reason: message });
       return { ...counts, status: 'skipped', reason: message };
     }
-    if (error instanceof SourceNotFoundError) throw invalidInput(`Source "${source.name}": ${message}`, { source: source.name });
+    if (error instanceof SourceNotFoundError)
+      throw invalidInput(`Source "${source.name}": ${message}`, { source: source.name });
     if (error instanceof SourceUnreachableError) {
       throw ApplicationFailure.retryable(`Source "${source.name}": ${message}`, 'SourceUnreachable');
     }
@@ -188,9 +224,16 @@ async function readSource(
       progress.advance();
     }
   } catch (error) {
-    if (error instanceof InputError) throw invalidInput(`Source "${source.name}": ${error.message}`, { source: source.name, file });
+    if (error instanceof InputError)
+      throw invalidInput(`Source "${source.name}": ${error.message}`, { source: source.name, file });
     throw error;
   }
-  log.info('source read', { source: source.name, file, rowsRead: counts.rowsRead, rowsRejected: counts.rowsRejected, bytes: counts.bytes });
+  log.info('source read', {
+    source: source.name,
+    file,
+    rowsRead: counts.rowsRead,
+    rowsRejected: counts.rowsRejected,
+    bytes: counts.bytes,
+  });
   return counts;
 }

@@ -3,3 +3,6 @@
 export { fetchComments } from './fetch';
 export { dedupComments } from './dedup';
 export { tokenizeComments } from './tokenize';
+export { embedTokens } from './embed';
+export { fitMarkov } from './markov';
+export { writeReport } from './report';

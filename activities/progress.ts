@@ -73,5 +73,10 @@ export class Progress {
  * and says what to change; the failure is non-retryable so the run stops at once.
  */
 export function invalidInput(message: string, details?: Record<string, unknown>): ApplicationFailure {
-  return ApplicationFailure.create({ message, type: 'InvalidInput', nonRetryable: true, details: [details ?? {}] });
+  return ApplicationFailure.create({
+    message,
+    type: 'InvalidInput',
+    nonRetryable: true,
+    details: [details ?? {}],
+  });
 }

@@ -29,7 +29,11 @@ export class SourceNotFoundError extends Error {
 }
 
 /** Opens a local path, file:// URL, http(s) URL or s3://bucket/key for streaming reads. */
-export async function openSource(uri: string, storage: Storage, options: { timeoutMs: number; signal?: AbortSignal }): Promise<OpenedSource> {
+export async function openSource(
+  uri: string,
+  storage: Storage,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<OpenedSource> {
   if (uri.startsWith('s3://')) return openS3(uri, storage);
   if (/^https?:\/\//i.test(uri)) return openHttp(uri, options);
   const path = uri.startsWith('file://') ? fileURLToPath(uri) : resolvePath(uri);
@@ -40,7 +44,9 @@ export async function openSource(uri: string, storage: Storage, options: { timeo
     size = info.size;
   } catch (error) {
     if (error instanceof SourceNotFoundError) throw error;
-    throw new SourceNotFoundError(`File not found: ${path}. Check the source's uri (relative paths resolve from ${process.cwd()}).`);
+    throw new SourceNotFoundError(
+      `File not found: ${path}. Check the source's uri (relative paths resolve from ${process.cwd()}).`,
+    );
   }
   return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), size };
 }
@@ -52,13 +58,18 @@ async function openS3(uri: string, storage: Storage): Promise<OpenedSource> {
     return { stream: await getStream(storage, bucket, key), size: head.ContentLength };
   } catch (error) {
     if (isNotFound(error)) {
-      throw new SourceNotFoundError(`S3 object not found: ${uri}. Check the bucket and key, and that the worker's credentials can read it.`);
+      throw new SourceNotFoundError(
+        `S3 object not found: ${uri}. Check the bucket and key, and that the worker's credentials can read it.`,
+      );
     }
     throw error;
   }
 }
 
-async function openHttp(uri: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<OpenedSource> {
+async function openHttp(
+  uri: string,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<OpenedSource> {
   const signals = [AbortSignal.timeout(options.timeoutMs)];
   if (options.signal) signals.push(options.signal);
   let response: Response;
@@ -70,14 +81,18 @@ async function openHttp(uri: string, options: { timeoutMs: number; signal?: Abor
     throw new SourceUnreachableError(`Cannot reach ${uri}: ${reason}`);
   }
   if (response.status === 404 || response.status === 410) {
-    throw new SourceNotFoundError(`${uri} answered HTTP ${response.status}: the file is not there. Check the URL.`);
+    throw new SourceNotFoundError(
+      `${uri} answered HTTP ${response.status}: the file is not there. Check the URL.`,
+    );
   }
   if (!response.ok || !response.body) {
     throw new SourceUnreachableError(`${uri} answered HTTP ${response.status} ${response.statusText}`);
   }
   const length = Number(response.headers.get('content-length'));
   return {
-    stream: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>) as AsyncIterable<Buffer>,
+    stream: Readable.fromWeb(
+      response.body as import('node:stream/web').ReadableStream<Uint8Array>,
+    ) as AsyncIterable<Buffer>,
     size: Number.isFinite(length) && length > 0 ? length : undefined,
   };
 }

@@ -70,10 +70,26 @@ export async function tokenizeComments(input: TokenizeInput): Promise<StageResul
   const options = input.options;
   return runStage(
     storage,
-    { stage: 'tokenize', version: TOKENIZE_VERSION, prefix: input.storage.prefix, inputs: [inputOf(upstream)], options },
+    {
+      stage: 'tokenize',
+      version: TOKENIZE_VERSION,
+      prefix: input.storage.prefix,
+      inputs: [inputOf(upstream)],
+      options,
+    },
     async (dir) => {
-      const train = await ParquetS3Writer.open<TokenRow>(storage, `${dir}/train/part-00000.parquet`, TOKENS_SCHEMA, options.batchRows);
-      const test = await ParquetS3Writer.open<TokenRow>(storage, `${dir}/test/part-00000.parquet`, TOKENS_SCHEMA, options.batchRows);
+      const train = await ParquetS3Writer.open<TokenRow>(
+        storage,
+        `${dir}/train/part-00000.parquet`,
+        TOKENS_SCHEMA,
+        options.batchRows,
+      );
+      const test = await ParquetS3Writer.open<TokenRow>(
+        storage,
+        `${dir}/test/part-00000.parquet`,
+        TOKENS_SCHEMA,
+        options.batchRows,
+      );
       const writers: Array<{ abort(): Promise<void> }> = [train, test];
       const progress = new Progress('tokenize', 'rows');
       progress.start('tokenizing', upstream.tables.rows?.rows);
@@ -85,7 +101,12 @@ export async function tokenizeComments(input: TokenizeInput): Promise<StageResul
       let droppedNoTokens = 0;
       let tokenCount = 0;
       try {
-        for await (const row of readParquetFiles<DedupRow>(storage, tableFiles(upstream, 'rows'), ['id', 'text', 'label', 'source'])) {
+        for await (const row of readParquetFiles<DedupRow>(storage, tableFiles(upstream, 'rows'), [
+          'id',
+          'text',
+          'label',
+          'source',
+        ])) {
           rowsIn += 1;
           progress.advance();
           let tokens = tokenizeWords(row.text);
@@ -126,8 +147,15 @@ export async function tokenizeComments(input: TokenizeInput): Promise<StageResul
         const testFile = await test.close();
 
         progress.start('writing vocabulary', vocabulary.size);
-        const words = [...vocabulary.entries()].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-        const vocabularyWriter = await ParquetS3Writer.open(storage, `${dir}/vocabulary/part-00000.parquet`, VOCABULARY_SCHEMA, options.batchRows);
+        const words = [...vocabulary.entries()].sort(
+          (a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
+        );
+        const vocabularyWriter = await ParquetS3Writer.open(
+          storage,
+          `${dir}/vocabulary/part-00000.parquet`,
+          VOCABULARY_SCHEMA,
+          options.batchRows,
+        );
         writers.push(vocabularyWriter);
         for (const [word, entry] of words) {
           await vocabularyWriter.append({ word, count: entry.count, train_count: entry.trainCount });
@@ -155,12 +183,23 @@ export async function tokenizeComments(input: TokenizeInput): Promise<StageResul
             max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : 0,
           },
         };
-        log.info('tokenize finished', { rowsIn, train: counts.train, test: counts.test, vocabulary: counts.vocabulary, droppedTooLong, droppedNoTokens });
+        log.info('tokenize finished', {
+          rowsIn,
+          train: counts.train,
+          test: counts.test,
+          vocabulary: counts.vocabulary,
+          droppedTooLong,
+          droppedNoTokens,
+        });
         return {
           tables: {
             train: { schema: describeSchema(TOKENS_SCHEMA), rows: trainFile.rows, files: [trainFile] },
             test: { schema: describeSchema(TOKENS_SCHEMA), rows: testFile.rows, files: [testFile] },
-            vocabulary: { schema: describeSchema(VOCABULARY_SCHEMA), rows: vocabularyFile.rows, files: [vocabularyFile] },
+            vocabulary: {
+              schema: describeSchema(VOCABULARY_SCHEMA),
+              rows: vocabularyFile.rows,
+              files: [vocabularyFile],
+            },
           },
           counts,
         };

@@ -24,7 +24,10 @@ export interface ConfigFlags {
  * validates it before anything starts. `storageDefaults` point at the local stack; a config that
  * names its own storage endpoint and bucket overrides them.
  */
-export function buildRunConfig(flags: ConfigFlags, storageDefaults: { endpoint?: string; bucket: string }): RunConfig {
+export function buildRunConfig(
+  flags: ConfigFlags,
+  storageDefaults: { endpoint?: string; bucket: string },
+): RunConfig {
   const raw = defaultRunConfigInput(storageDefaults) as Record<string, unknown>;
   if (flags.configFile) {
     const fromFile = readConfigFile(flags.configFile);
@@ -39,9 +42,10 @@ export function buildRunConfig(flags: ConfigFlags, storageDefaults: { endpoint?:
   for (const assignment of flags.sets) {
     const at = assignment.indexOf('=');
     if (at <= 0) {
-      throw new ConfigError(`Invalid --set "${assignment}": expected path=value, for example stages.tokenize.maxTokens=60`, [
-        `${assignment}: expected path=value`,
-      ]);
+      throw new ConfigError(
+        `Invalid --set "${assignment}": expected path=value, for example stages.tokenize.maxTokens=60`,
+        [`${assignment}: expected path=value`],
+      );
     }
     setPath(raw, assignment.slice(0, at), assignment.slice(at + 1));
   }
@@ -82,7 +86,10 @@ async function sha256OfFile(path: string): Promise<string> {
  * so workers on other machines can read them and the fetch stage's key follows file content.
  * A file already uploaded (same hash) is not sent again.
  */
-export async function uploadLocalSources(config: RunConfig, storage: Storage = createStorage(config.storage)): Promise<RunConfig> {
+export async function uploadLocalSources(
+  config: RunConfig,
+  storage: Storage = createStorage(config.storage),
+): Promise<RunConfig> {
   const sources = [];
   for (const source of config.dataset.sources) {
     if (!isLocal(source.uri)) {
@@ -104,6 +111,9 @@ export async function uploadLocalSources(config: RunConfig, storage: Storage = c
 
 /** A workflow id that is equal for equal configs, so starting the same run twice attaches to it. */
 export function workflowIdFor(config: RunConfig): string {
-  const name = (config.runName ?? config.dataset.name).toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 40);
+  const name = (config.runName ?? config.dataset.name)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 40);
   return `textgan-${name}-${sha256Hex(canonicalJson(config)).slice(0, 12)}`;
 }

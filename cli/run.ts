@@ -1,15 +1,21 @@
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import type { RunConfig } from '../infra/config';
-import { createStorage, ensureBucket } from '../infra/s3';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createStorage, ensureBucket, getBytes, type Storage } from '../infra/s3';
+import { PROJECT_ROOT } from '../infra/stack';
 import { startStack, stackOptionsFromEnv, type StackInfo } from '../infra/stack';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadTensorFlow, type PreferredBackend } from '../ml/backend';
 import { createPipelineWorker } from '../workers/pipeline-worker';
-import { PIPELINE_TASK_QUEUE, type PipelineResult } from '../workflows/pipeline';
+import { createTrainWorker, describeBackend } from '../workers/train-worker';
+import { PIPELINE_TASK_QUEUE, TRAIN_TASK_QUEUE, type PipelineResult } from '../workflows/pipeline';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from './run-config';
-import { printSummary } from './summary';
+import { formatSummary } from './summary';
 import { watchProgress } from './watch';
 
-async function connectStack(): Promise<StackInfo | undefined> {
+export async function connectStack(): Promise<StackInfo | undefined> {
   if (process.env.TEMPORAL_ADDRESS) return undefined;
   const info = await startStack(stackOptionsFromEnv());
   // Workers and the CLI's S3 client read credentials from the standard variables; a user's own
@@ -19,7 +25,11 @@ async function connectStack(): Promise<StackInfo | undefined> {
   return info;
 }
 
-function temporalTarget(stack: StackInfo | undefined): { address: string; namespace: string; webUi?: string } {
+export function temporalTarget(stack: StackInfo | undefined): {
+  address: string;
+  namespace: string;
+  webUi?: string;
+} {
   if (stack) return { address: stack.temporalAddress, namespace: stack.namespace, webUi: stack.webUiUrl };
   return {
     address: process.env.TEMPORAL_ADDRESS as string,
@@ -39,9 +49,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const stackOptions = stackOptionsFromEnv();
   // Validate the config before starting anything, with the local stack's storage as the default.
-  const localStorage = { endpoint: `http://${stackOptions.host}:${stackOptions.ports.s3}`, bucket: stackOptions.bucket };
+  const localStorage = {
+    endpoint: `http://${stackOptions.host}:${stackOptions.ports.s3}`,
+    bucket: stackOptions.bucket,
+  };
   buildRunConfig({ configFile: values.config, sets: values.set ?? [] }, localStorage);
 
+  // The progress line shows what INFO logs would; warnings (a skipped source, a retry) still print.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const stack = await connectStack();
   let config: RunConfig = buildRunConfig({ configFile: values.config, sets: values.set ?? [] }, localStorage);
   const storage = createStorage(config.storage);
@@ -51,8 +66,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const target = temporalTarget(stack);
   const connection = await Connection.connect({ address: target.address });
   const client = new Client({ connection, namespace: target.namespace });
-  const workerHandle = values['no-worker'] ? undefined : await createPipelineWorker({ address: target.address, namespace: target.namespace });
-  const workerRun = workerHandle?.worker.run();
+  const workers = values['no-worker'] ? undefined : await startWorkers(target);
 
   try {
     const workflowId = workflowIdFor(config);
@@ -64,12 +78,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       staticSummary: `textgan pipeline on ${config.dataset.name} (${config.dataset.sources.length} sources)`,
     });
     const runId = handle.firstExecutionRunId;
-    const link = target.webUi ? `${target.webUi}/namespaces/${target.namespace}/workflows/${workflowId}/${runId}/history` : undefined;
+    const link = target.webUi
+      ? `${target.webUi}/namespaces/${target.namespace}/workflows/${workflowId}/${runId}/history`
+      : undefined;
     process.stderr.write(`Started workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`);
     const result = client.workflow.getHandle(workflowId, runId).result() as Promise<PipelineResult>;
     await watchProgress(handle, result);
     try {
-      printSummary(await result, link);
+      const finished = await result;
+      const localReport = await saveReportCopy(storage, finished);
+      process.stdout.write(formatSummary(finished, { webUi: link, localReport }));
       return 0;
     } catch (error) {
       if (error instanceof WorkflowFailedError) {
@@ -81,25 +99,62 @@ export async function runCommand(argv: string[]): Promise<number> {
       throw error;
     }
   } finally {
-    if (workerHandle) {
-      workerHandle.worker.shutdown();
-      await workerRun;
-      await workerHandle.connection.close();
-    }
+    await workers?.stop();
     await connection.close();
   }
+}
+
+/**
+ * Starts a pipeline worker and a training worker in this process. The training worker uses the
+ * fastest TensorFlow.js backend that loads (TEXTGAN_TF_BACKEND picks one) and says which.
+ */
+async function startWorkers(target: {
+  address: string;
+  namespace: string;
+}): Promise<{ stop(): Promise<void> }> {
+  const loaded = await loadTensorFlow({
+    preferred: (process.env.TEXTGAN_TF_BACKEND ?? 'auto') as PreferredBackend,
+  });
+  process.stderr.write(`${describeBackend(loaded)}\n`);
+  const pipeline = await createPipelineWorker(target);
+  const training = await createTrainWorker({ ...target, loaded });
+  const runs = [pipeline.worker.run(), training.worker.run()];
+  return {
+    async stop() {
+      pipeline.worker.shutdown();
+      training.worker.shutdown();
+      await Promise.allSettled(runs);
+      await pipeline.connection.close();
+      await training.connection.close();
+    },
+  };
 }
 
 export async function workerCommand(): Promise<number> {
   const stack = await connectStack();
   const target = temporalTarget(stack);
-  const { worker, connection } = await createPipelineWorker({ address: target.address, namespace: target.namespace });
-  process.stderr.write(`Pipeline worker polling ${PIPELINE_TASK_QUEUE} on ${target.address}; Ctrl-C stops it.\n`);
-  try {
-    await worker.run();
-  } finally {
-    await connection.close();
-  }
+  const workers = await startWorkers(target);
+  process.stderr.write(
+    `Workers polling ${PIPELINE_TASK_QUEUE} and ${TRAIN_TASK_QUEUE} on ${target.address}; Ctrl-C stops them.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await workers.stop();
   return 0;
 }
 
+/**
+ * Copies the run's report to out/<workflow id>/ so that it opens in a browser straight away; the
+ * S3 copy needs credentials to read.
+ */
+async function saveReportCopy(storage: Storage, result: PipelineResult): Promise<string | undefined> {
+  if (!result.report) return undefined;
+  const dir = join(PROJECT_ROOT, 'out', result.workflowId.replace(/[^A-Za-z0-9._-]/g, '_'));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'report.md'), await getBytes(storage, result.report.markdownKey));
+  const htmlPath = join(dir, 'report.html');
+  writeFileSync(htmlPath, await getBytes(storage, result.report.htmlKey));
+  return htmlPath;
+}

@@ -1,55 +1,71 @@
+import { discriminatorTable, textMetricsTable, toText, type Table } from '../eval/tables';
 import type { PipelineResult } from '../workflows/pipeline';
 
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+function count(value: number): string {
+  return value.toLocaleString('en-US');
 }
 
-function padLeft(text: string, width: number): string {
-  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
-}
-
-/** Formats rows as a plain-text table with a header rule; numbers are right-aligned. */
-export function formatTable(header: string[], rows: Array<Array<string | number>>): string {
-  const cells = rows.map((row) => row.map((cell) => (typeof cell === 'number' ? cell.toLocaleString('en-US') : cell)));
-  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => (row[column] ?? '').length)));
-  const numeric = header.map((_, column) => rows.every((row) => typeof row[column] === 'number'));
-  const line = (row: string[]) =>
-    row.map((cell, column) => (numeric[column] ? padLeft(cell, widths[column] ?? 0) : pad(cell, widths[column] ?? 0))).join('  ');
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...cells.map(line)].join('\n');
-}
-
-/** Prints the run summary: stage table, row accounting and where the outputs are. */
-export function printSummary(result: PipelineResult, link?: string): void {
+/** Formats the run summary: stages, row accounting, evaluation tables and where the outputs are. */
+export function formatSummary(
+  result: PipelineResult,
+  links: { webUi?: string; localReport?: string },
+): string {
   const out: string[] = [];
   out.push('', `Run ${result.workflowId}${result.runName ? ` (${result.runName})` : ''} finished.`, '');
-  const stageRows = Object.values(result.stages).map((stage) => [
-    stage.stage,
-    stage.reused ? 'reused' : 'ran',
-    Object.entries(stage.rows)
-      .map(([table, rows]) => `${table} ${rows.toLocaleString('en-US')}`)
-      .join(', '),
-    `${(stage.durationMs / 1000).toFixed(1)} s`,
-  ]);
-  out.push(formatTable(['stage', 'status', 'rows written', 'time'], stageRows), '');
+  const stages: Table = {
+    header: ['stage', 'status', 'rows written', 'time'],
+    rows: Object.values(result.stages).map((stage) => [
+      stage.stage,
+      stage.reused ? 'reused' : 'ran',
+      Object.entries(stage.rows)
+        .map(([table, rows]) => `${table} ${count(rows)}`)
+        .join(', '),
+      `${(stage.durationMs / 1000).toFixed(1)} s`,
+    ]),
+    numeric: [false, false, false, true],
+  };
+  out.push(toText(stages), '');
 
   const a = result.accounting;
+  const accounting: Table = {
+    header: ['rows', 'count'],
+    rows: [
+      ['read from sources', a.rowsRead],
+      ['rejected (see the fetch rejects table)', a.rejected],
+      ['exact duplicates removed', a.duplicates],
+      ['empty texts removed', a.empty],
+      ['dropped: too many tokens', a.droppedTooLong],
+      ['dropped: no word tokens', a.droppedNoTokens],
+      ['kept (train + test)', a.kept],
+    ].map(([label, value]) => [String(label), count(Number(value))]),
+    numeric: [false, true],
+  };
+  out.push(toText(accounting));
   out.push(
-    formatTable(
-      ['rows', 'count'],
-      [
-        ['read from sources', a.rowsRead],
-        ['rejected (see rejects table)', a.rejected],
-        ['exact duplicates removed', a.duplicates],
-        ['empty texts removed', a.empty],
-        ['dropped: too many tokens', a.droppedTooLong],
-        ['dropped: no word tokens', a.droppedNoTokens],
-        ['kept (train + test)', a.kept],
-      ],
-    ),
+    `Row accounting: ${a.balanced ? 'balanced' : 'MISMATCH'} (${count(a.accountedFor)} of ${count(a.rowsRead)} rows accounted for)`,
+    '',
   );
-  out.push(`Row accounting: ${a.balanced ? 'balanced' : 'MISMATCH'} (${a.accountedFor.toLocaleString('en-US')} of ${a.rowsRead.toLocaleString('en-US')} rows accounted for)`, '');
 
-  for (const stage of Object.values(result.stages)) out.push(`${stage.stage} manifest: ${stage.manifestKey}`);
-  if (link) out.push('', `Web UI: ${link}`);
-  process.stdout.write(out.join('\n') + '\n');
+  const train = result.stages.train;
+  if (train) {
+    const counts = train.counts as { steps?: number; finalDLoss?: number; finalGLoss?: number };
+    out.push(
+      `Training: ${counts.steps} steps on ${String(train.runtime.backend)}, final D loss ${counts.finalDLoss?.toFixed(3)}, G loss ${counts.finalGLoss?.toFixed(3)}`,
+      `Loss plot: ${train.artifacts.lossPlot}`,
+      '',
+    );
+  }
+  const evaluation = result.report?.evaluation;
+  if (evaluation) {
+    out.push(
+      "The study's table (discriminator accuracy at 0.5 and MSE against the true label):",
+      toText(discriminatorTable(evaluation.discriminator)),
+      '',
+    );
+    out.push('Text metrics (real text is the reference):', toText(textMetricsTable(evaluation.text)), '');
+  }
+  if (result.report) out.push(`Report: s3 key ${result.report.htmlKey}`);
+  if (links.localReport) out.push(`Report, local copy: ${links.localReport}`);
+  if (links.webUi) out.push(`Web UI: ${links.webUi}`);
+  return out.join('\n') + '\n';
 }

@@ -10,7 +10,8 @@ Commands:
   run                 Start the local stack if needed, run the pipeline on the configured dataset
                       (the bundled comment corpus by default) and print its summary.
   stack start|stop    Start or stop the local Temporal dev server and SeaweedFS.
-  worker              Run a pipeline worker until interrupted (for extra or remote workers).
+  worker              Run a pipeline worker and a training worker until interrupted.
+  generate --run ID   Write texts from a finished run's generator (--count N, --seed S, --out FILE).
 
 Options for run:
   --config FILE       JSON run config; fields left out take their defaults.
@@ -33,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
       const options = stackOptionsFromEnv();
       if (rest[0] === 'start') {
         const info = await startStack(options);
-        process.stdout.write(`Temporal: ${info.temporalAddress}\nWeb UI:   ${info.webUiUrl}\nS3:       ${info.s3Endpoint} (bucket ${info.bucket})\n`);
+        process.stdout.write(
+          `Temporal: ${info.temporalAddress}\nWeb UI:   ${info.webUiUrl}\nS3:       ${info.s3Endpoint} (bucket ${info.bucket})\n`,
+        );
         return 0;
       }
       if (rest[0] === 'stop') {
@@ -45,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'worker':
       return (await import('./run')).workerCommand();
+    case 'generate':
+      return (await import('./generate')).generateCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -20,7 +20,10 @@ export function formatProgress(stage: string, progress: HeartbeatProgress | unde
   const unit = progress.unit ?? 'items';
   const total = progress.total;
   const share = total && total > 0 ? ` (${Math.min(100, Math.floor((100 * progress.done) / total))}%)` : '';
-  const amount = total !== undefined ? `${formatNumber(progress.done)}/${formatNumber(total)}` : formatNumber(progress.done);
+  const amount =
+    total !== undefined
+      ? `${formatNumber(progress.done)}/${formatNumber(total)}`
+      : formatNumber(progress.done);
   return `${stage}: ${progress.phase ?? 'working'} ${amount} ${unit}${share}`;
 }
 
@@ -43,7 +46,11 @@ async function pendingProgress(handle: WorkflowHandle): Promise<HeartbeatProgres
  * Polls the workflow's status query and its pending activity heartbeats until `done` settles, and
  * writes a line to stderr whenever the stage or its progress changes (a single rewritten line on a TTY).
  */
-export async function watchProgress(handle: WorkflowHandle, done: Promise<unknown>, intervalMs = 1000): Promise<void> {
+export async function watchProgress(
+  handle: WorkflowHandle,
+  done: Promise<unknown>,
+  intervalMs = 1000,
+): Promise<void> {
   let finished = false;
   done.then(
     () => (finished = true),

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { scalarOptionsSchema } from '../embeddings/scalar';
+import { ganConfigSchema } from '../ml/config';
 import { cyberbullyDataset } from './datasets';
 
 /**
@@ -19,7 +21,10 @@ export const sourceSchema = z.object({
   /** Short name stored in the `source` column and used in artifact keys: letters, digits, `_` and `-`. */
   name: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'use 1-64 letters, digits, "_" or "-", starting with a letter or digit'),
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+      'use 1-64 letters, digits, "_" or "-", starting with a letter or digit',
+    ),
   /** Local path (relative to the working folder), file:// URL, http(s) URL or s3://bucket/key. Gzip is detected. */
   uri: nonEmpty,
   format: z.literal('csv').default('csv'),
@@ -47,7 +52,10 @@ export const storageSchema = z.object({
   region: nonEmpty.default('us-east-1'),
   bucket: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lowercase letters, digits, "." or "-")'),
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'must be a valid S3 bucket name (3-63 lowercase letters, digits, "." or "-")',
+    ),
   /** Key prefix for all artifacts of this deployment; stage outputs go under `<prefix>/stages/`. */
   prefix: z
     .string()
@@ -83,15 +91,77 @@ export const tokenizeOptionsSchema = z.object({
   seed: z.number().int().min(0).default(42),
 });
 
+export const embedOptionsSchema = z.object({
+  /** Embedding strategy that turns words into GAN inputs. */
+  strategy: z.enum(['scalar']).default('scalar'),
+  scalar: scalarOptionsSchema.default(scalarOptionsSchema.parse({})),
+  batchRows: z.number().int().min(1).max(1_000_000).default(8192),
+});
+
+export const trainOptionsSchema = z.object({
+  /**
+   * Starting hyperparameters: "default" (short sequences, corrected objective, minutes on CPU) or
+   * "study" (the published settings: 1,200 tokens, batch 500, 10 epochs; hours per epoch on CPU).
+   */
+  preset: z.enum(['default', 'study']).default('default'),
+  /** Fields that replace the preset's values, e.g. {"epochs": 5}. */
+  overrides: ganConfigSchema.partial().default({}),
+  /** Seed of initial weights, noise, dropout masks and batch order. */
+  seed: z.number().int().min(0).max(4294967295).default(1234),
+  /** Checkpoints kept in S3; older ones are deleted after each new one. */
+  keepCheckpoints: z.number().int().min(1).default(3),
+  /**
+   * Seconds without a heartbeat after which Temporal gives the training attempt to another
+   * worker. A step of the default preset takes well under a second; the study preset's can take minutes.
+   */
+  heartbeatTimeoutSeconds: z.number().int().min(1).default(300),
+});
+
+export const markovOptionsSchema = z.object({
+  /** Sentences the chain generates for evaluation. */
+  samples: z.number().int().min(1).max(1_000_000).default(1000),
+  seed: z.number().int().min(0).max(4294967295).default(99),
+});
+
+export const evaluateOptionsSchema = z.object({
+  /** Generator samples scored and judged (the study used 5,000). */
+  generatorSamples: z.number().int().min(2).max(1_000_000).default(5000),
+  /** Most real texts per split scored by the discriminator; the default scores them all. */
+  scoreLimit: z.number().int().min(1).default(1_000_000),
+  /** Samples per source for self-BLEU-4; it compares every pair, so cost grows with the square. */
+  selfBleuSamples: z.number().int().min(2).default(500),
+  twoSample: z
+    .object({
+      /** Real and generated texts each used to train the fresh classifier. */
+      trainPerClass: z.number().int().min(1).default(2000),
+      /** Held-out real test texts and generated texts each used to score it. */
+      testPerClass: z.number().int().min(1).default(1000),
+      epochs: z.number().int().min(1).default(3),
+      batchSize: z.number().int().min(1).default(64),
+      learningRate: z.number().positive().default(0.005),
+    })
+    .default({ trainPerClass: 2000, testPerClass: 1000, epochs: 3, batchSize: 64, learningRate: 0.005 }),
+  seed: z.number().int().min(0).max(4294967295).default(2024),
+});
+
 export const stagesSchema = z.object({
   fetch: fetchOptionsSchema.default(fetchOptionsSchema.parse({})),
   dedup: dedupOptionsSchema.default(dedupOptionsSchema.parse({})),
   tokenize: tokenizeOptionsSchema.default(tokenizeOptionsSchema.parse({})),
+  embed: embedOptionsSchema.default(embedOptionsSchema.parse({})),
+  train: trainOptionsSchema.default(trainOptionsSchema.parse({})),
+  markov: markovOptionsSchema.default(markovOptionsSchema.parse({})),
+  evaluate: evaluateOptionsSchema.default(evaluateOptionsSchema.parse({})),
 });
 
 export const runConfigSchema = z.object({
   /** Free-form label shown in the Web UI and the report. */
   runName: z.string().max(200).optional(),
+  /**
+   * Last stage to run: "tokenize" stops after the data stages (no TensorFlow.js worker needed),
+   * "train" after training; the default runs everything through the report.
+   */
+  runUntil: z.enum(['tokenize', 'train', 'report']).default('report'),
   dataset: datasetSchema,
   storage: storageSchema,
   stages: stagesSchema.default(stagesSchema.parse({})),
@@ -103,6 +173,10 @@ export type StorageConfig = z.infer<typeof storageSchema>;
 export type FetchOptions = z.infer<typeof fetchOptionsSchema>;
 export type DedupOptions = z.infer<typeof dedupOptionsSchema>;
 export type TokenizeOptions = z.infer<typeof tokenizeOptionsSchema>;
+export type EmbedOptions = z.infer<typeof embedOptionsSchema>;
+export type TrainOptions = z.infer<typeof trainOptionsSchema>;
+export type MarkovOptions = z.infer<typeof markovOptionsSchema>;
+export type EvaluateOptions = z.infer<typeof evaluateOptionsSchema>;
 export type RunConfig = z.infer<typeof runConfigSchema>;
 /** The shape a user writes: every field with a default may be left out. */
 export type RunConfigInput = z.input<typeof runConfigSchema>;
@@ -149,7 +223,11 @@ export function defaultRunConfigInput(storage: { endpoint?: string; bucket: stri
  */
 export function setPath(target: Record<string, unknown>, dottedPath: string, rawValue: string): void {
   const parts = dottedPath.split('.');
-  if (parts.some((part) => part === '' || part === '__proto__' || part === 'constructor' || part === 'prototype')) {
+  if (
+    parts.some(
+      (part) => part === '' || part === '__proto__' || part === 'constructor' || part === 'prototype',
+    )
+  ) {
     throw new ConfigError(`Invalid --set path "${dottedPath}"`, [`${dottedPath}: invalid path`]);
   }
   let value: unknown = rawValue;

@@ -26,7 +26,9 @@ export interface Storage {
   bucket: string;
 }
 
-export function createStorage(config: Pick<StorageConfig, 'endpoint' | 'region' | 'bucket' | 'forcePathStyle'>): Storage {
+export function createStorage(
+  config: Pick<StorageConfig, 'endpoint' | 'region' | 'bucket' | 'forcePathStyle'>,
+): Storage {
   const client = new S3Client({
     endpoint: config.endpoint,
     region: config.region,
@@ -57,7 +59,12 @@ export async function objectSize(storage: Storage, key: string): Promise<number>
   return head.ContentLength ?? 0;
 }
 
-export async function putBytes(storage: Storage, key: string, body: Buffer | string, contentType?: string): Promise<void> {
+export async function putBytes(
+  storage: Storage,
+  key: string,
+  body: Buffer | string,
+  contentType?: string,
+): Promise<void> {
   await storage.client.send(
     new PutObjectCommand({ Bucket: storage.bucket, Key: key, Body: body, ContentType: contentType }),
   );
@@ -67,7 +74,11 @@ export async function putJson(storage: Storage, key: string, value: unknown): Pr
   await putBytes(storage, key, JSON.stringify(value, null, 2) + '\n', 'application/json');
 }
 
-export async function getBytes(storage: Storage, key: string, range?: { offset: number; length: number }): Promise<Buffer> {
+export async function getBytes(
+  storage: Storage,
+  key: string,
+  range?: { offset: number; length: number },
+): Promise<Buffer> {
   const response = await storage.client.send(
     new GetObjectCommand({
       Bucket: storage.bucket,
@@ -116,7 +127,10 @@ export async function deleteKeys(storage: Storage, keys: string[]): Promise<void
   for (let start = 0; start < keys.length; start += 1000) {
     const chunk = keys.slice(start, start + 1000);
     await storage.client.send(
-      new DeleteObjectsCommand({ Bucket: storage.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })) } }),
+      new DeleteObjectsCommand({
+        Bucket: storage.bucket,
+        Delete: { Objects: chunk.map((Key) => ({ Key })) },
+      }),
     );
   }
 }

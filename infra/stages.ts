@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ParquetFileInfo } from './parquet';
-import { getJsonIfExists, putJson, type Storage } from './s3';
+import { getJsonIfExists, putBytes, putJson, type Storage } from './s3';
 
 /**
  * Where a stage's output lives and when it counts as finished.
@@ -12,15 +12,19 @@ import { getJsonIfExists, putJson, type Storage } from './s3';
  * so a crash mid-stage leaves files that the next attempt overwrites and nobody reads.
  */
 
-export const STAGE_NAMES = ['fetch', 'dedup', 'tokenize'] as const;
-export type StageName = (typeof STAGE_NAMES)[number];
-
 /** One table of a stage's output (for example `rows` and `rejects`), split into Parquet files. */
 export interface StageTable {
   /** Column list in the form "name:TYPE,...", "?" marking optional columns. */
   schema: string;
   rows: number;
   files: ParquetFileInfo[];
+}
+
+export interface StageArtifact {
+  key: string;
+  bytes: number;
+  sha256: string;
+  contentType: string;
 }
 
 export interface StageInput {
@@ -38,9 +42,13 @@ export interface StageManifest {
   inputs: StageInput[];
   options: unknown;
   tables: Record<string, StageTable>;
+  /** Files that are not tables, such as model weights or a plot, by name. */
+  artifacts: Record<string, StageArtifact>;
   /** Stage-specific counts, such as rows read, rejected and kept. */
   counts: Record<string, unknown>;
-  /** SHA-256 over the stage name, tables and counts; equal outputs have equal hashes. */
+  /** Facts about this execution (backend, throughput) that vary between equal runs; not hashed. */
+  runtime: Record<string, unknown>;
+  /** SHA-256 over the stage name, tables, artifacts and counts; equal outputs have equal hashes. */
   contentHash: string;
   createdAt: string;
   durationMs: number;
@@ -54,7 +62,9 @@ export interface StageResult {
   /** True when a finished manifest was found and the stage did no work. */
   reused: boolean;
   rows: Record<string, number>;
+  artifacts: Record<string, string>;
   counts: Record<string, unknown>;
+  runtime: Record<string, unknown>;
   durationMs: number;
 }
 
@@ -62,7 +72,9 @@ export interface StageResult {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => {
     if (item && typeof item === 'object' && !Array.isArray(item)) {
-      return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
+      return Object.fromEntries(
+        Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
     }
     return item;
   });
@@ -72,7 +84,12 @@ export function sha256Hex(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function stageFingerprint(stage: string, version: number, inputs: StageInput[], options: unknown): string {
+export function stageFingerprint(
+  stage: string,
+  version: number,
+  inputs: StageInput[],
+  options: unknown,
+): string {
   const basis = canonicalJson({ stage, version, inputs: inputs.map((input) => input.contentHash), options });
   return sha256Hex(basis).slice(0, 20);
 }
@@ -94,16 +111,39 @@ export function toStageResult(manifest: StageManifest, reused: boolean): StageRe
     contentHash: manifest.contentHash,
     reused,
     rows,
+    artifacts: Object.fromEntries(
+      Object.entries(manifest.artifacts ?? {}).map(([name, artifact]) => [name, artifact.key]),
+    ),
     counts: manifest.counts,
+    runtime: manifest.runtime ?? {},
     durationMs: manifest.durationMs,
   };
 }
 
-export function contentHashOf(stage: string, tables: Record<string, StageTable>, counts: Record<string, unknown>): string {
+export function contentHashOf(
+  stage: string,
+  tables: Record<string, StageTable>,
+  artifacts: Record<string, StageArtifact>,
+  counts: Record<string, unknown>,
+): string {
   const fileHashes = Object.fromEntries(
     Object.entries(tables).map(([name, table]) => [name, table.files.map((file) => file.sha256)]),
   );
-  return sha256Hex(canonicalJson({ stage, fileHashes, counts }));
+  const artifactHashes = Object.fromEntries(
+    Object.entries(artifacts).map(([name, artifact]) => [name, artifact.sha256]),
+  );
+  return sha256Hex(canonicalJson({ stage, fileHashes, artifactHashes, counts }));
+}
+
+/** Stores one non-table file of a stage and describes it for the manifest. */
+export async function putArtifact(
+  storage: Storage,
+  key: string,
+  body: Buffer,
+  contentType: string,
+): Promise<StageArtifact> {
+  await putBytes(storage, key, body, contentType);
+  return { key, bytes: body.length, sha256: sha256Hex(body), contentType };
 }
 
 export interface StageSpec {
@@ -116,7 +156,9 @@ export interface StageSpec {
 
 export interface StageOutput {
   tables: Record<string, StageTable>;
+  artifacts?: Record<string, StageArtifact>;
   counts: Record<string, unknown>;
+  runtime?: Record<string, unknown>;
 }
 
 /**
@@ -144,8 +186,10 @@ export async function runStage(
     inputs: spec.inputs,
     options: spec.options,
     tables: output.tables,
+    artifacts: output.artifacts ?? {},
     counts: output.counts,
-    contentHash: contentHashOf(spec.stage, output.tables, output.counts),
+    runtime: output.runtime ?? {},
+    contentHash: contentHashOf(spec.stage, output.tables, output.artifacts ?? {}, output.counts),
     createdAt: new Date().toISOString(),
     durationMs: Date.now() - started,
   };
@@ -156,7 +200,9 @@ export async function runStage(
 export async function readManifest(storage: Storage, manifestKey: string): Promise<StageManifest> {
   const manifest = await getJsonIfExists<StageManifest>(storage, manifestKey);
   if (!manifest) {
-    throw new Error(`Stage manifest not found: s3://${storage.bucket}/${manifestKey}. Re-run the stage that writes it.`);
+    throw new Error(
+      `Stage manifest not found: s3://${storage.bucket}/${manifestKey}. Re-run the stage that writes it.`,
+    );
   }
   return manifest;
 }
@@ -167,6 +213,7 @@ export function inputOf(manifest: StageManifest): StageInput {
 
 export function tableFiles(manifest: StageManifest, table: string): string[] {
   const found = manifest.tables[table];
-  if (!found) throw new Error(`Stage ${manifest.stage} has no table "${table}" (manifest ${manifest.manifestKey})`);
+  if (!found)
+    throw new Error(`Stage ${manifest.stage} has no table "${table}" (manifest ${manifest.manifestKey})`);
   return found.files.map((file) => file.key);
 }

@@ -50,7 +50,8 @@ export class InputError extends Error {
 export function parseLabel(raw: string | undefined): { label: 0 | 1 } | { error: string } {
   const value = (raw ?? '').trim();
   if (value === '') return { error: 'label is missing' };
-  if (!/^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(value)) return { error: `label "${truncate(value, 40)}" is not a number` };
+  if (!/^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(value))
+    return { error: `label "${truncate(value, 40)}" is not a number` };
   const number = Number(value);
   if (number === 0) return { label: 0 };
   if (number === 1) return { label: 1 };
@@ -112,7 +113,9 @@ export async function* decodeUtf8(input: AsyncIterable<Buffer>, file: string): A
     const tail = decoder.decode();
     if (tail.length > 0) yield tail;
   } catch {
-    throw new InputError(`${file}: the file ends inside a UTF-8 character. Convert the file to UTF-8 and run again.`);
+    throw new InputError(
+      `${file}: the file ends inside a UTF-8 character. Convert the file to UTF-8 and run again.`,
+    );
   }
 }
 
@@ -124,13 +127,18 @@ function findColumn(header: string[], name: string, role: string, file: string):
       header.length === 1 && /[;\t|]/.test(header[0] ?? '')
         ? ' The header is a single column containing ";", tab or "|": the file may use another delimiter; convert it to comma-separated CSV.'
         : ` Set the source's ${role} to one of the header's columns.`;
-    throw new InputError(`${file}: ${role} "${name}" not found in the header (columns: ${shown.join(', ')}).${hint}`);
+    throw new InputError(
+      `${file}: ${role} "${name}" not found in the header (columns: ${shown.join(', ')}).${hint}`,
+    );
   }
   return index;
 }
 
 /** Reads CSV text chunks and yields each data record as a row or a rejected row. */
-export async function* parseCommentCsv(chunks: AsyncIterable<string>, mapping: ColumnMapping): AsyncGenerator<CsvItem> {
+export async function* parseCommentCsv(
+  chunks: AsyncIterable<string>,
+  mapping: ColumnMapping,
+): AsyncGenerator<CsvItem> {
   const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
   const feed = (async () => {
     try {
@@ -138,8 +146,13 @@ export async function* parseCommentCsv(chunks: AsyncIterable<string>, mapping: C
         if (parser.destroyed) return;
         if (!parser.write(chunk)) {
           await new Promise<void>((resolve) => {
-            parser.once('drain', resolve);
-            parser.once('close', resolve);
+            const resume = () => {
+              parser.off('drain', resume);
+              parser.off('close', resume);
+              resolve();
+            };
+            parser.once('drain', resume);
+            parser.once('close', resume);
           });
         }
       }
@@ -162,7 +175,9 @@ export async function* parseCommentCsv(chunks: AsyncIterable<string>, mapping: C
         const seen = new Set<string>();
         for (const column of header) {
           if (seen.has(column)) {
-            throw new InputError(`${mapping.file}: header repeats the column name "${truncate(column, 40)}" on line 1. Rename one of them.`);
+            throw new InputError(
+              `${mapping.file}: header repeats the column name "${truncate(column, 40)}" on line 1. Rename one of them.`,
+            );
           }
           seen.add(column);
         }
@@ -188,7 +203,10 @@ export async function* parseCommentCsv(chunks: AsyncIterable<string>, mapping: C
         continue;
       }
       if (text.length > mapping.maxTextChars) {
-        yield reject(mapping.textColumn, `text has ${text.length} characters, more than the limit of ${mapping.maxTextChars}`);
+        yield reject(
+          mapping.textColumn,
+          `text has ${text.length} characters, more than the limit of ${mapping.maxTextChars}`,
+        );
         continue;
       }
       const label = parseLabel(record[labelIndex]);
@@ -199,7 +217,13 @@ export async function* parseCommentCsv(chunks: AsyncIterable<string>, mapping: C
       const annotation = annotationIndex >= 0 ? record[annotationIndex] : undefined;
       yield {
         kind: 'row',
-        row: { text, label: label.label, annotation: annotation === '' ? undefined : annotation, sourceRow, sourceLine: info.lines },
+        row: {
+          text,
+          label: label.label,
+          annotation: annotation === '' ? undefined : annotation,
+          sourceRow,
+          sourceLine: info.lines,
+        },
       };
     }
   } catch (error) {
@@ -215,6 +239,8 @@ export async function* parseCommentCsv(chunks: AsyncIterable<string>, mapping: C
     await feed;
   }
   if (!header) {
-    throw new InputError(`${mapping.file}: the file is empty (no header row). Check the source's path or URL.`);
+    throw new InputError(
+      `${mapping.file}: the file is empty (no header row). Check the source's path or URL.`,
+    );
   }
 }

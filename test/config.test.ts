@@ -33,7 +33,10 @@ describe('run config', () => {
   });
 
   it('applies --set flags with JSON values', () => {
-    const config = buildRunConfig({ sets: ['stages.tokenize.maxTokens=60', 'stages.tokenize.lowercase=true', 'runName=trial'] }, storage);
+    const config = buildRunConfig(
+      { sets: ['stages.tokenize.maxTokens=60', 'stages.tokenize.lowercase=true', 'runName=trial'] },
+      storage,
+    );
     expect(config.stages.tokenize.maxTokens).toBe(60);
     expect(config.stages.tokenize.lowercase).toBe(true);
     expect(config.runName).toBe('trial');
@@ -41,17 +44,29 @@ describe('run config', () => {
 
   it('lists every invalid field with its path', () => {
     const error = configError(() =>
-      buildRunConfig({ sets: ['stages.fetch.batchRows=-5', 'stages.tokenize.overLength=cut', 'storage.bucket=Bad_Bucket'] }, storage),
+      buildRunConfig(
+        {
+          sets: ['stages.fetch.batchRows=-5', 'stages.tokenize.overLength=cut', 'storage.bucket=Bad_Bucket'],
+        },
+        storage,
+      ),
     );
     const paths = error.problems.map((problem) => problem.split(':')[0]);
-    expect(paths).toEqual(expect.arrayContaining(['stages.fetch.batchRows', 'stages.tokenize.overLength', 'storage.bucket']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['stages.fetch.batchRows', 'stages.tokenize.overLength', 'storage.bucket']),
+    );
     expect(error.problems).toHaveLength(3);
   });
 
   it('rejects a local source that does not exist', () => {
     const dir = mkdtempSync(join(tmpdir(), 'textgan-config-'));
     const file = join(dir, 'run.json');
-    writeFileSync(file, JSON.stringify({ dataset: { name: 'mine', sources: [{ name: 'one', uri: join(dir, 'missing.csv') }] } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dataset: { name: 'mine', sources: [{ name: 'one', uri: join(dir, 'missing.csv') }] },
+      }),
+    );
     const error = configError(() => buildRunConfig({ configFile: file, sets: [] }, storage));
     expect(error.problems).toEqual([`dataset.sources.0.uri: file not found: ${join(dir, 'missing.csv')}`]);
   });
@@ -60,12 +75,17 @@ describe('run config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'textgan-config-'));
     const file = join(dir, 'broken.json');
     writeFileSync(file, '{ "dataset": ');
-    expect(configError(() => buildRunConfig({ configFile: file, sets: [] }, storage)).message).toContain(`Invalid JSON in config file ${file}`);
+    expect(configError(() => buildRunConfig({ configFile: file, sets: [] }, storage)).message).toContain(
+      `Invalid JSON in config file ${file}`,
+    );
   });
 
   it('rejects source names that could escape the key prefix', () => {
     const error = configError(() =>
-      parseRunConfig({ dataset: { name: 'x', sources: [{ name: '../etc', uri: 'a.csv' }] }, storage: { bucket: 'textgan' } }),
+      parseRunConfig({
+        dataset: { name: 'x', sources: [{ name: '../etc', uri: 'a.csv' }] },
+        storage: { bucket: 'textgan' },
+      }),
     );
     expect(error.problems[0]).toMatch(/^dataset\.sources\.0\.name: /);
   });
@@ -84,7 +104,9 @@ describe('run config', () => {
 });
 
 describe('stage keys', () => {
-  const inputs = [{ stage: 'fetch', manifestKey: 'p/stages/fetch/abc/_manifest.json', contentHash: 'f'.repeat(64) }];
+  const inputs = [
+    { stage: 'fetch', manifestKey: 'p/stages/fetch/abc/_manifest.json', contentHash: 'f'.repeat(64) },
+  ];
 
   it('ignores object key order', () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
@@ -95,7 +117,9 @@ describe('stage keys', () => {
     expect(stageFingerprint('dedup', 1, inputs, { batchRows: 10 })).toBe(base);
     expect(stageFingerprint('dedup', 2, inputs, { batchRows: 10 })).not.toBe(base);
     expect(stageFingerprint('dedup', 1, inputs, { batchRows: 11 })).not.toBe(base);
-    expect(stageFingerprint('dedup', 1, [{ ...inputs[0]!, contentHash: 'e'.repeat(64) }], { batchRows: 10 })).not.toBe(base);
+    expect(
+      stageFingerprint('dedup', 1, [{ ...inputs[0]!, contentHash: 'e'.repeat(64) }], { batchRows: 10 }),
+    ).not.toBe(base);
   });
 
   it('place output under the prefix and stage name', () => {

@@ -1,8 +1,22 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { InputError, decodeUtf8, maybeGunzip, parseCommentCsv, parseLabel, type ColumnMapping, type CsvItem } from '../lib/csv-source';
+import {
+  InputError,
+  decodeUtf8,
+  maybeGunzip,
+  parseCommentCsv,
+  parseLabel,
+  type ColumnMapping,
+  type CsvItem,
+} from '../lib/csv-source';
 
-const mapping: ColumnMapping = { file: 'sample.csv', textColumn: 'Text', labelColumn: 'oh_label', annotationColumn: undefined, maxTextChars: 1000 };
+const mapping: ColumnMapping = {
+  file: 'sample.csv',
+  textColumn: 'Text',
+  labelColumn: 'oh_label',
+  annotationColumn: undefined,
+  maxTextChars: 1000,
+};
 
 async function* bytes(...chunks: Array<string | Buffer>): AsyncGenerator<Buffer> {
   for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -11,7 +25,10 @@ async function* bytes(...chunks: Array<string | Buffer>): AsyncGenerator<Buffer>
 async function parseAll(input: Buffer | string, options: Partial<ColumnMapping> = {}): Promise<CsvItem[]> {
   const items: CsvItem[] = [];
   const source = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  for await (const item of parseCommentCsv(decodeUtf8(maybeGunzip(bytes(source)), 'sample.csv'), { ...mapping, ...options })) {
+  for await (const item of parseCommentCsv(decodeUtf8(maybeGunzip(bytes(source)), 'sample.csv'), {
+    ...mapping,
+    ...options,
+  })) {
     items.push(item);
   }
   return items;
@@ -62,9 +79,12 @@ describe('parseCommentCsv', () => {
   });
 
   it('reads float labels and ids in scientific notation', async () => {
-    const items = await parseAll('index,id,Text,Annotation,oh_label\n0,5.74948705591165E+17,some text,none,0.0\n1,5.7E+17,more text,racism,1.0\n', {
-      annotationColumn: 'Annotation',
-    });
+    const items = await parseAll(
+      'index,id,Text,Annotation,oh_label\n0,5.74948705591165E+17,some text,none,0.0\n1,5.7E+17,more text,racism,1.0\n',
+      {
+        annotationColumn: 'Annotation',
+      },
+    );
     expect(rows(items).map((row) => [row.label, row.annotation])).toEqual([
       [0, 'none'],
       [1, 'racism'],
@@ -94,12 +114,18 @@ describe('parseCommentCsv', () => {
 
   it('rejects labels outside 0 and 1', async () => {
     const items = await parseAll('index,Text,oh_label\n0,a,2\n1,b,-1\n2,c,1\n');
-    expect(rejects(items).map((r) => r.reason)).toEqual(['label 2 is not 0 or 1', 'label "-1" is not a number']);
+    expect(rejects(items).map((r) => r.reason)).toEqual([
+      'label 2 is not 0 or 1',
+      'label "-1" is not a number',
+    ]);
   });
 
   it('rejects records with the wrong number of fields', async () => {
     const items = await parseAll('index,Text,oh_label\n0,a,1,extra\n1,b\n2,c,0\n');
-    expect(rejects(items).map((r) => r.reason)).toEqual(['expected 3 fields, found 4', 'expected 3 fields, found 2']);
+    expect(rejects(items).map((r) => r.reason)).toEqual([
+      'expected 3 fields, found 4',
+      'expected 3 fields, found 2',
+    ]);
     expect(rows(items)).toHaveLength(1);
   });
 
@@ -139,16 +165,22 @@ describe('parseCommentCsv errors', () => {
 
   it('rejects duplicate header names', async () => {
     const error = await errorOf('index,Text,Text,oh_label\n0,a,b,1\n');
-    expect(error.message).toBe('sample.csv: header repeats the column name "Text" on line 1. Rename one of them.');
+    expect(error.message).toBe(
+      'sample.csv: header repeats the column name "Text" on line 1. Rename one of them.',
+    );
   });
 
   it('rejects an empty file', async () => {
     const error = await errorOf('');
-    expect(error.message).toBe('sample.csv: the file is empty (no header row). Check the source\'s path or URL.');
+    expect(error.message).toBe(
+      "sample.csv: the file is empty (no header row). Check the source's path or URL.",
+    );
   });
 
   it('rejects invalid UTF-8 with the byte range', async () => {
-    const error = await errorOf(Buffer.concat([Buffer.from('index,Text,oh_label\n0,'), Buffer.from([0xc3, 0x28]), Buffer.from(',1\n')]));
+    const error = await errorOf(
+      Buffer.concat([Buffer.from('index,Text,oh_label\n0,'), Buffer.from([0xc3, 0x28]), Buffer.from(',1\n')]),
+    );
     expect(error.message).toMatch(/^sample\.csv: invalid UTF-8 in bytes 0-\d+/);
   });
 

@@ -23,7 +23,11 @@ declare module 'parquetjs-lite' {
   }
 
   export class ParquetWriter {
-    static openStream(schema: ParquetSchema, outputStream: Writable, opts?: WriterOptions): Promise<ParquetWriter>;
+    static openStream(
+      schema: ParquetSchema,
+      outputStream: Writable,
+      opts?: WriterOptions,
+    ): Promise<ParquetWriter>;
     appendRow(row: Record<string, unknown>): Promise<void>;
     close(): Promise<void>;
     setMetadata(key: string, value: string): void;

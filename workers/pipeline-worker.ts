@@ -22,7 +22,9 @@ export interface PipelineWorkerOptions {
  * Creates a worker for the pipeline task queue: it runs the workflow and the CPU stages (fetch,
  * dedup, tokenize). Callers run it with `worker.run()` and close the connection when it returns.
  */
-export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createPipelineWorker(
+  options: PipelineWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: options.address });
   try {
     const worker = await Worker.create({
@@ -30,7 +32,9 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
       namespace: options.namespace,
       taskQueue: options.taskQueue ?? PIPELINE_TASK_QUEUE,
       activities,
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+      ...(options.workflowBundle
+        ? { workflowBundle: options.workflowBundle }
+        : { workflowsPath: workflowsPath() }),
       // Stages stream large files on a small machine: two at a time keeps memory and cores in check.
       maxConcurrentActivityTaskExecutions: 2,
     });

@@ -22,7 +22,11 @@ function count(result: StageResult, field: string): number {
   return typeof value === 'number' ? value : 0;
 }
 
-export function checkRowAccounting(fetched: StageResult, deduped: StageResult, tokenized: StageResult): RowAccounting {
+export function checkRowAccounting(
+  fetched: StageResult,
+  deduped: StageResult,
+  tokenized: StageResult,
+): RowAccounting {
   const accounting = {
     rowsRead: count(fetched, 'rowsRead'),
     rejected: count(fetched, 'rowsRejected'),

@@ -8,6 +8,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
+import type { EvaluateActivities } from '../activities/evaluate';
+import type { ReportResult } from '../activities/report';
+import type { TrainActivities } from '../activities/train';
 import type { RunConfig } from '../infra/config';
 import type { StageResult } from '../infra/stages';
 import { checkRowAccounting, type RowAccounting } from './accounting';
@@ -18,8 +21,9 @@ import { checkRowAccounting, type RowAccounting } from './accounting';
  * this code and its history, never rows or tensors.
  */
 
-/** Task queue of the pipeline workflow and its CPU activities. */
-export const PIPELINE_TASK_QUEUE = 'textgan-pipeline';
+import { PIPELINE_TASK_QUEUE, TRAIN_TASK_QUEUE } from './queues';
+
+export { PIPELINE_TASK_QUEUE, TRAIN_TASK_QUEUE };
 
 // Data stages stream their input, so a stuck one stops heartbeating long before it hits the overall
 // timeout. Bad input is non-retryable (type InvalidInput); S3 and network faults retry with backoff.
@@ -31,6 +35,41 @@ const dataStages = proxyActivities<typeof activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 20,
+    nonRetryableErrorTypes: ['InvalidInput'],
+  },
+});
+
+/**
+ * Options of the training call. The heartbeat timeout is what hands a crashed worker's attempt to
+ * another worker, so it comes from the run config; the retried attempt resumes from the checkpoint
+ * key in the last heartbeat.
+ */
+function trainingStage(heartbeatTimeoutSeconds: number) {
+  return proxyActivities<TrainActivities>({
+    taskQueue: TRAIN_TASK_QUEUE,
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: `${heartbeatTimeoutSeconds} seconds`,
+    retry: {
+      initialInterval: '5 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: 20,
+      nonRetryableErrorTypes: ['InvalidInput'],
+    },
+  });
+}
+
+// Evaluation heartbeats between phases, and one phase (scoring every real text) can take minutes
+// on a CPU backend; a failed attempt starts over, which costs minutes, not hours.
+const evaluationStage = proxyActivities<EvaluateActivities>({
+  taskQueue: TRAIN_TASK_QUEUE,
+  startToCloseTimeout: '1 day',
+  heartbeatTimeout: '10 minutes',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 5,
     nonRetryableErrorTypes: ['InvalidInput'],
   },
 });
@@ -55,13 +94,17 @@ export interface PipelineStatus {
 export interface PipelineResult {
   runName?: string;
   workflowId: string;
+  /** Where the stage outputs are (no credentials), for commands that read them later. */
+  storage: RunConfig['storage'];
   stages: Record<string, StageResult>;
   accounting: RowAccounting;
+  /** Missing when the run stopped early (runUntil). */
+  report?: ReportResult;
 }
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
 
-const STAGE_ORDER = ['fetch', 'dedup', 'tokenize'] as const;
+const STAGE_ORDER = ['fetch', 'dedup', 'tokenize', 'markov', 'embed', 'train', 'evaluate', 'report'] as const;
 
 export async function textGanPipeline(config: RunConfig): Promise<PipelineResult> {
   const status: PipelineStatus = { stages: STAGE_ORDER.map((name) => ({ name, status: 'pending' })) };
@@ -69,11 +112,17 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
   const results: Record<string, StageResult> = {};
 
   const describeProgress = (): void => {
-    const lines = status.stages.map((stage) => `${stage.name}: ${stage.status}${stage.summary ? ` (${stage.summary})` : ''}`);
+    const lines = status.stages.map(
+      (stage) => `${stage.name}: ${stage.status}${stage.summary ? ` (${stage.summary})` : ''}`,
+    );
     setCurrentDetails(lines.join('\n'));
   };
 
-  async function runStep(name: string, summary: string, call: () => Promise<StageResult>): Promise<StageResult> {
+  async function runStep(
+    name: string,
+    summary: string,
+    call: () => Promise<StageResult>,
+  ): Promise<StageResult> {
     const state = status.stages.find((stage) => stage.name === name) as StageState;
     state.status = 'running';
     state.startedAt = new Date().toISOString();
@@ -111,9 +160,10 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
     ]),
   );
   const tokenized = await runStep('tokenize', 'splitting into words', () =>
-    dataStages.tokenizeComments.executeWithOptions({ summary: 'tokenize: words, length limit, train/test split' }, [
-      { storage: config.storage, dedupManifestKey: deduped.manifestKey, options: config.stages.tokenize },
-    ]),
+    dataStages.tokenizeComments.executeWithOptions(
+      { summary: 'tokenize: words, length limit, train/test split' },
+      [{ storage: config.storage, dedupManifestKey: deduped.manifestKey, options: config.stages.tokenize }],
+    ),
   );
 
   const accounting = checkRowAccounting(fetched, deduped, tokenized);
@@ -124,7 +174,97 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
       accounting,
     );
   }
-  return { runName: config.runName, workflowId: workflowInfo().workflowId, stages: results, accounting };
+
+  const stopEarly = (): PipelineResult => {
+    for (const stage of status.stages)
+      if (stage.status === 'pending') stage.summary = `skipped (runUntil ${config.runUntil})`;
+    describeProgress();
+    return { runName: config.runName, workflowId: workflowInfo().workflowId, storage: config.storage, stages: results, accounting };
+  };
+  if (config.runUntil === 'tokenize') return stopEarly();
+
+  const training = trainingStage(config.stages.train.heartbeatTimeoutSeconds);
+  // The Markov baseline needs only the tokens, so it runs while the GAN branch embeds and trains.
+  const markovRun = runStep('markov', 'fitting the Markov chain', () =>
+    dataStages.fitMarkov.executeWithOptions(
+      { summary: 'markov: fit the bigram chain, generate baseline texts' },
+      [
+        {
+          storage: config.storage,
+          tokenizeManifestKey: tokenized.manifestKey,
+          options: config.stages.markov,
+        },
+      ],
+    ),
+  );
+  const strategy = config.stages.embed.strategy;
+  const ganBranch = (async () => {
+    const embedded = await runStep('embed', `fitting the ${strategy} embedding`, () =>
+      dataStages.embedTokens.executeWithOptions(
+        { summary: `embed: fit ${strategy} on train, encode both splits` },
+        [
+          {
+            storage: config.storage,
+            tokenizeManifestKey: tokenized.manifestKey,
+            options: config.stages.embed,
+          },
+        ],
+      ),
+    );
+    const trained = await runStep('train', `training the GAN (${config.stages.train.preset} preset)`, () =>
+      training.trainGan.executeWithOptions(
+        { summary: `train: LSTM GAN on ${strategy}, ${config.stages.train.preset} preset` },
+        [{ storage: config.storage, embedManifestKey: embedded.manifestKey, options: config.stages.train }],
+      ),
+    );
+    return { embedded, trained };
+  })();
+  const [markov, { embedded, trained }] = await Promise.all([markovRun, ganBranch]);
+  if (config.runUntil === 'train') return stopEarly();
+
+  await runStep('evaluate', 'judging the GAN and the Markov chain', () =>
+    evaluationStage.evaluateRun.executeWithOptions(
+      { summary: 'evaluate: study table, BLEU, self-BLEU, distinct-n, perplexity, two-sample test' },
+      [
+        {
+          storage: config.storage,
+          tokenizeManifestKey: tokenized.manifestKey,
+          embedManifestKey: embedded.manifestKey,
+          trainManifestKey: trained.manifestKey,
+          markovManifestKey: markov.manifestKey,
+          options: config.stages.evaluate,
+        },
+      ],
+    ),
+  );
+
+  const reportState = status.stages.find((stage) => stage.name === 'report') as StageState;
+  reportState.status = 'running';
+  status.currentStage = 'report';
+  describeProgress();
+  const manifestKeys = Object.fromEntries(
+    Object.entries(results).map(([stage, result]) => [stage, result.manifestKey]),
+  );
+  const report = await dataStages.writeReport.executeWithOptions(
+    { summary: 'report: Markdown and HTML with plots' },
+    [{ workflowId: workflowInfo().workflowId, config, manifestKeys, accounting }],
+  );
+  reportState.status = 'done';
+  reportState.summary = report.htmlKey;
+  status.currentStage = undefined;
+  describeProgress();
+  return {
+    runName: config.runName,
+    workflowId: workflowInfo().workflowId,
+    storage: config.storage,
+    stages: results,
+    accounting,
+    report,
+  };
+}
+
+function formatLoss(value: number | undefined): string {
+  return value === undefined ? 'n/a' : value.toFixed(3);
 }
 
 function summarize(result: StageResult): string {
@@ -137,6 +277,14 @@ function summarize(result: StageResult): string {
       return `${reused}${counts.kept} distinct, ${counts.duplicates} duplicates, ${counts.empty} empty`;
     case 'tokenize':
       return `${reused}${counts.train} train, ${counts.test} test, ${counts.vocabulary} words in vocabulary`;
+    case 'embed':
+      return `${reused}${counts.strategy}: ${counts.vocabulary} words, ${counts.dimension} values per word`;
+    case 'markov':
+      return `${reused}${counts.vocabularySize} words, ${counts.distinctBigrams} distinct bigrams, ${counts.samples} samples`;
+    case 'evaluate':
+      return `${reused}metrics for the GAN and the Markov chain`;
+    case 'train':
+      return `${reused}${counts.steps} steps, final D loss ${formatLoss(counts.finalDLoss)}, G loss ${formatLoss(counts.finalGLoss)}`;
     default:
       return `${reused}done`;
   }

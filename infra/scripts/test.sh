@@ -10,5 +10,6 @@ echo "[test] typecheck" >&2
 npx tsc -p .
 echo "[test] lint" >&2
 npx eslint .
+npx prettier --check . >&2
 echo "[test] vitest" >&2
 npx vitest run "$@"

@@ -1,12 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { StorageConfig } from '../../infra/config';
 import { createStorage, type Storage } from '../../infra/s3';
 import { workflowsPath } from '../../workers/pipeline-worker';
-import { findFreePort, startStack, stackOptionsFromEnv, stopStack, type StackInfo, type StackOptions } from '../../infra/stack';
+import {
+  findFreePort,
+  startStack,
+  stackOptionsFromEnv,
+  stopStack,
+  type StackInfo,
+  type StackOptions,
+} from '../../infra/stack';
 
 /** A private Temporal dev server and SeaweedFS on free loopback ports, with state in a temp folder. */
 export interface TestStack {
@@ -20,6 +27,7 @@ export interface TestStack {
 }
 
 export async function startTestStack(): Promise<TestStack> {
+  quietTemporalLogs();
   const stateDir = mkdtempSync(join(tmpdir(), 'textgan-test-'));
   const defaults = stackOptionsFromEnv();
   const options: StackOptions = {
@@ -73,4 +81,13 @@ export function bundleWorkflows(): Promise<WorkflowBundle> {
 function silentLogger() {
   const noop = () => undefined;
   return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+}
+
+/** Keeps worker state changes out of test output; warnings and errors still print. */
+function quietTemporalLogs(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed in this process by an earlier suite.
+  }
 }

@@ -1,0 +1,206 @@
+import { log } from '@temporalio/activity';
+import { barChart, escapeXml } from '../eval/plot';
+import { discriminatorTable, textMetricsTable, toMarkdown, type Table } from '../eval/tables';
+import type { RunConfig } from '../infra/config';
+import { readParquetFiles } from '../infra/parquet';
+import { createStorage, getBytes, putBytes, type Storage } from '../infra/s3';
+import { readManifest, tableFiles, type StageManifest } from '../infra/stages';
+import type { RowAccounting } from '../workflows/accounting';
+import type { Evaluation } from './evaluate';
+import type { SampleRow } from './markov';
+
+export interface ReportInput {
+  workflowId: string;
+  config: RunConfig;
+  /** Manifest key of each finished stage, in pipeline order. */
+  manifestKeys: Record<string, string>;
+  accounting: RowAccounting;
+}
+
+export interface ReportResult {
+  markdownKey: string;
+  htmlKey: string;
+  evaluation?: Evaluation;
+}
+
+/** Texts shown per generator; generated text can be as abusive as the corpus it learned from. */
+const SAMPLES_SHOWN = 5;
+
+const CONTENT_NOTE =
+  'Content note: the models learned from a corpus of abusive, racist and sexist comments, so generated text may be offensive.';
+
+async function firstSamples(storage: Storage, manifest: StageManifest, table: string): Promise<string[]> {
+  const texts: string[] = [];
+  for await (const row of readParquetFiles<SampleRow>(storage, tableFiles(manifest, table), ['tokens'])) {
+    texts.push(row.tokens.length > 0 ? row.tokens : '(empty: every position decoded to padding)');
+    if (texts.length >= SAMPLES_SHOWN) break;
+  }
+  return texts;
+}
+
+function htmlTable(table: Table): string {
+  const head = table.header.map((cell) => `<th>${escapeXml(cell)}</th>`).join('');
+  const body = table.rows
+    .map(
+      (row) =>
+        `<tr>${row.map((cell, column) => `<td${table.numeric[column] ? ' class="num"' : ''}>${escapeXml(cell)}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function metricsChart(evaluation: Evaluation): string {
+  const names: Record<string, string> = { real: 'real text', gan: 'GAN', markov: 'Markov chain' };
+  return barChart({
+    title: 'Text metrics side by side (real text is the reference)',
+    groups: ['BLEU-2', 'BLEU-3', 'BLEU-4', 'self-BLEU-4', 'distinct-1', 'distinct-2', 'two-sample acc.'],
+    series: evaluation.text.map((row) => ({
+      name: names[row.model] ?? row.model,
+      values: [
+        row.bleu2,
+        row.bleu3,
+        row.bleu4,
+        row.selfBleu4,
+        row.distinct1,
+        row.distinct2,
+        row.twoSampleAccuracy,
+      ],
+    })),
+    yLabel: 'score',
+  });
+}
+
+interface Section {
+  title: string;
+  markdown: string;
+  html: string;
+}
+
+/**
+ * Writes the run report to `<prefix>/runs/<workflowId>/report.md` and `report.html` (plots
+ * embedded, so the page opens offline): config, counts and wall time per stage, the evaluation
+ * tables, the loss plot, a metrics plot and a few generated samples under a content note.
+ */
+export async function writeReport(input: ReportInput): Promise<ReportResult> {
+  const storage = createStorage(input.config.storage);
+  const manifests: Record<string, StageManifest> = {};
+  for (const [stage, key] of Object.entries(input.manifestKeys))
+    manifests[stage] = await readManifest(storage, key);
+  const sections: Section[] = [];
+
+  const stageTable: Table = {
+    header: ['stage', 'output rows', 'wall time', 'manifest'],
+    rows: Object.values(manifests).map((manifest) => [
+      manifest.stage,
+      Object.entries(manifest.tables)
+        .map(([name, table]) => `${name} ${table.rows.toLocaleString('en-US')}`)
+        .join(', '),
+      `${(manifest.durationMs / 1000).toFixed(1)} s`,
+      manifest.manifestKey,
+    ]),
+    numeric: [false, false, true, false],
+  };
+  const a = input.accounting;
+  const accountingTable: Table = {
+    header: ['rows', 'count'],
+    rows: [
+      ['read from sources', a.rowsRead],
+      ['rejected', a.rejected],
+      ['exact duplicates removed', a.duplicates],
+      ['empty texts removed', a.empty],
+      ['dropped: too many tokens', a.droppedTooLong],
+      ['dropped: no word tokens', a.droppedNoTokens],
+      ['kept (train + test)', a.kept],
+    ].map(([label, value]) => [String(label), Number(value).toLocaleString('en-US')]),
+    numeric: [false, true],
+  };
+  sections.push({
+    title: 'Stages',
+    markdown: `${toMarkdown(stageTable)}\n\n${toMarkdown(accountingTable)}\n\nRow accounting: ${a.balanced ? 'balanced' : 'MISMATCH'}.`,
+    html: `${htmlTable(stageTable)}\n${htmlTable(accountingTable)}\n<p>Row accounting: ${a.balanced ? 'balanced' : 'MISMATCH'}.</p>`,
+  });
+
+  const train = manifests.train;
+  if (train) {
+    const counts = train.counts as {
+      steps?: number;
+      finalDLoss?: number;
+      finalGLoss?: number;
+      preset?: string;
+    };
+    const runtime = train.runtime as {
+      backend?: string;
+      samplesPerSecond?: number;
+      resumedFromStep?: number;
+    };
+    const lossPlotKey = train.artifacts.lossPlot?.key;
+    const svg = lossPlotKey ? (await getBytes(storage, lossPlotKey)).toString('utf8') : '';
+    const line = `${counts.steps} steps with the ${counts.preset} preset on the ${runtime.backend} backend, ${Math.round(runtime.samplesPerSecond ?? 0)} samples/s; final discriminator loss ${counts.finalDLoss?.toFixed(3)}, generator loss ${counts.finalGLoss?.toFixed(3)}.`;
+    sections.push({
+      title: 'Training',
+      markdown: `${line}\n\nLoss plot: \`${lossPlotKey}\` (embedded in report.html).`,
+      html: `<p>${escapeXml(line)}</p>\n<figure>${svg}</figure>`,
+    });
+  }
+
+  const evaluation = (manifests.evaluate?.counts as { evaluation?: Evaluation } | undefined)?.evaluation;
+  if (evaluation) {
+    const study = discriminatorTable(evaluation.discriminator);
+    const text = textMetricsTable(evaluation.text);
+    const explanation =
+      'The study judged its GAN by the discriminator alone. The discriminator separates real text from its own generator almost perfectly, yet calls Markov text real, so its accuracy says little about text quality; the metrics below judge the text itself.';
+    sections.push({
+      title: 'Evaluation',
+      markdown: `### The study's table\n\n${toMarkdown(study)}\n\n${explanation}\n\n### Text metrics\n\n${toMarkdown(text)}`,
+      html: `<h3>The study's table</h3>\n${htmlTable(study)}\n<p>${escapeXml(explanation)}</p>\n<h3>Text metrics</h3>\n${htmlTable(text)}\n<figure>${metricsChart(evaluation)}</figure>`,
+    });
+  }
+
+  const samples: Array<[string, string[]]> = [];
+  if (manifests.evaluate)
+    samples.push(['GAN', await firstSamples(storage, manifests.evaluate, 'generator_samples')]);
+  if (manifests.markov)
+    samples.push(['Markov chain', await firstSamples(storage, manifests.markov, 'samples')]);
+  if (samples.length > 0) {
+    sections.push({
+      title: 'Generated samples',
+      markdown: `> ${CONTENT_NOTE}\n\n${samples.map(([name, texts]) => `**${name}**\n\n${texts.map((t) => `- ${t}`).join('\n')}`).join('\n\n')}`,
+      html: `<p class="note">${escapeXml(CONTENT_NOTE)}</p>\n<details><summary>Show samples</summary>\n${samples
+        .map(
+          ([name, texts]) =>
+            `<h4>${escapeXml(name)}</h4><ul>${texts.map((t) => `<li>${escapeXml(t)}</li>`).join('')}</ul>`,
+        )
+        .join('\n')}</details>`,
+    });
+  }
+
+  const configJson = JSON.stringify(input.config, null, 2);
+  sections.push({
+    title: 'Configuration',
+    markdown: '```json\n' + configJson + '\n```',
+    html: `<pre>${escapeXml(configJson)}</pre>`,
+  });
+
+  const title = `textgan run ${input.workflowId}`;
+  const markdown = `# ${title}\n\n${sections.map((s) => `## ${s.title}\n\n${s.markdown}`).join('\n\n')}\n`;
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; } th, td { border: 1px solid #ccc; padding: 4px 8px; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f6f6f6; padding: 1em; overflow: auto; } .note { color: #8a4b00; }
+figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+</style></head>
+<body><h1>${escapeXml(title)}</h1>
+${sections.map((s) => `<h2>${escapeXml(s.title)}</h2>\n${s.html}`).join('\n')}
+</body></html>
+`;
+  const base = `${input.config.storage.prefix}/runs/${input.workflowId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  const markdownKey = `${base}/report.md`;
+  const htmlKey = `${base}/report.html`;
+  await putBytes(storage, markdownKey, markdown, 'text/markdown; charset=utf-8');
+  await putBytes(storage, htmlKey, html, 'text/html; charset=utf-8');
+  log.info('report written', { markdownKey, htmlKey });
+  return { markdownKey, htmlKey, evaluation };
+}

@@ -1,0 +1,126 @@
+/**
+ * The evaluation tables as header + rows of strings, shared by the CLI summary and the report so
+ * both show the same figures with the same rounding.
+ */
+export interface Table {
+  header: string[];
+  rows: string[][];
+  /** Columns to right-align (numbers). */
+  numeric: boolean[];
+}
+
+interface DiscriminatorRowLike {
+  data: string;
+  count: number;
+  accuracy: number;
+  mse: number;
+}
+
+interface TextMetricsLike {
+  model: string;
+  texts: number;
+  emptyTexts: number;
+  bleu2: number;
+  bleu3: number;
+  bleu4: number;
+  selfBleu4: number;
+  distinct1: number;
+  distinct2: number;
+  perplexityStudy: number | null;
+  perplexityKneserNey: number | null;
+  unknownShare: number | null;
+  twoSampleAccuracy: number | null;
+  twoSampleLow: number | null;
+  twoSampleHigh: number | null;
+}
+
+function percent(value: number | null | undefined, digits = 2): string {
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? 'n/a'
+    : `${(value * 100).toFixed(digits)}%`;
+}
+
+function fixed(value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
+}
+
+/** Formats a perplexity: plain below a million, in powers of ten above, since 1e-12 floors explode it. */
+function perplexity(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
+  return value < 1e6 ? value.toFixed(1) : value.toExponential(2);
+}
+
+const MODEL_NAMES: Record<string, string> = { real: 'real text', gan: 'GAN', markov: 'Markov chain' };
+
+/** The study's table: the discriminator's accuracy at 0.5 and MSE against the true label. */
+export function discriminatorTable(rows: DiscriminatorRowLike[]): Table {
+  return {
+    header: ['data', 'texts', 'accuracy', 'MSE'],
+    rows: rows.map((row) => [
+      row.data,
+      row.count.toLocaleString('en-US'),
+      percent(row.accuracy),
+      row.mse.toExponential(2),
+    ]),
+    numeric: [false, true, true, true],
+  };
+}
+
+/** Text quality and diversity per source; real text is the ceiling for BLEU and the reference for the rest. */
+export function textMetricsTable(rows: TextMetricsLike[]): Table {
+  return {
+    header: ['metric', ...rows.map((row) => MODEL_NAMES[row.model] ?? row.model)],
+    rows: [
+      ['BLEU-2 vs test', ...rows.map((row) => fixed(row.bleu2, 3))],
+      ['BLEU-3 vs test', ...rows.map((row) => fixed(row.bleu3, 3))],
+      ['BLEU-4 vs test', ...rows.map((row) => fixed(row.bleu4, 3))],
+      ['self-BLEU-4 (lower is more diverse)', ...rows.map((row) => fixed(row.selfBleu4, 3))],
+      ['distinct-1', ...rows.map((row) => fixed(row.distinct1, 3))],
+      ['distinct-2', ...rows.map((row) => fixed(row.distinct2, 3))],
+      ['perplexity, study (unseen 1e-12)', ...rows.map((row) => perplexity(row.perplexityStudy))],
+      ['perplexity, Kneser-Ney', ...rows.map((row) => perplexity(row.perplexityKneserNey))],
+      ['padding or unknown words', ...rows.map((row) => percent(row.unknownShare, 1))],
+      ['empty texts', ...rows.map((row) => `${row.emptyTexts} of ${row.texts}`)],
+      [
+        'two-sample accuracy (50% = indistinguishable)',
+        ...rows.map((row) =>
+          row.twoSampleAccuracy === null
+            ? 'n/a'
+            : `${percent(row.twoSampleAccuracy, 1)} [${percent(row.twoSampleLow, 1)}, ${percent(row.twoSampleHigh, 1)}]`,
+        ),
+      ],
+    ],
+    numeric: [false, ...rows.map(() => true)],
+  };
+}
+
+/** Renders a table as GitHub-flavoured Markdown. */
+export function toMarkdown(table: Table): string {
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  const align = table.numeric.map((numeric) => (numeric ? '---:' : '---'));
+  return [
+    `| ${table.header.map(escape).join(' | ')} |`,
+    `| ${align.join(' | ')} |`,
+    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** Renders a table as plain text with aligned columns, for terminals. */
+export function toText(table: Table): string {
+  const widths = table.header.map((title, column) =>
+    Math.max(title.length, ...table.rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => {
+        const width = widths[column] ?? 0;
+        return table.numeric[column] ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [
+    line(table.header),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+    ...table.rows.map(line),
+  ].join('\n');
+}

@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { loadTensorFlow, type PreferredBackend } from '../ml/backend';
+import { createTrainWorker, describeBackend } from './train-worker';
+
+/**
+ * A standalone training worker, the process GPU machines run:
+ *   node --import tsx workers/train-main.ts [--require-gpu] [--backend auto|tensorflow|wasm|cpu]
+ * Connects to TEMPORAL_ADDRESS (default 127.0.0.1:7233) and reads S3 credentials from the
+ * standard AWS variables.
+ */
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { values } = parseArgs({
+    options: {
+      'require-gpu': { type: 'boolean', default: process.env.TEXTGAN_REQUIRE_GPU === '1' },
+      backend: { type: 'string', default: process.env.TEXTGAN_TF_BACKEND ?? 'auto' },
+    },
+  });
+  const loaded = await loadTensorFlow({
+    requireGpu: values['require-gpu'],
+    preferred: values.backend as PreferredBackend,
+  });
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const { worker, connection } = await createTrainWorker({ address, namespace, loaded });
+  process.stderr.write(`Training worker on ${address}, pid ${process.pid}. ${describeBackend(loaded)}\n`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `Training worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
