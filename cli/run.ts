@@ -12,6 +12,7 @@ import { createPipelineWorker } from '../workers/pipeline-worker';
 import { createTrainWorker, describeBackend } from '../workers/train-worker';
 import { PIPELINE_TASK_QUEUE, TRAIN_TASK_QUEUE, type PipelineResult } from '../workflows/pipeline';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from './run-config';
+import { formatRuns, formatStages, listRuns, resumeRun, showRun } from './runs';
 import { formatSummary } from './summary';
 import { watchProgress } from './watch';
 
@@ -77,29 +78,84 @@ export async function runCommand(argv: string[]): Promise<number> {
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: `textgan pipeline on ${config.dataset.name} (${config.dataset.sources.length} sources)`,
     });
-    const runId = handle.firstExecutionRunId;
-    const link = target.webUi
-      ? `${target.webUi}/namespaces/${target.namespace}/workflows/${workflowId}/${runId}/history`
-      : undefined;
-    process.stderr.write(`Started workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`);
-    const result = client.workflow.getHandle(workflowId, runId).result() as Promise<PipelineResult>;
-    await watchProgress(handle, result);
-    try {
-      const finished = await result;
-      const localReport = await saveReportCopy(storage, finished);
-      process.stdout.write(formatSummary(finished, { webUi: link, localReport }));
-      return 0;
-    } catch (error) {
-      if (error instanceof WorkflowFailedError) {
-        const cause = error.cause;
-        process.stderr.write(`\nRun failed: ${cause?.message ?? error.message}\n`);
-        if (link) process.stderr.write(`Details and history: ${link}\n`);
-        return 1;
-      }
-      throw error;
-    }
+    return await followRun(client, target, workflowId, handle.firstExecutionRunId);
   } finally {
     await workers?.stop();
+    await connection.close();
+  }
+}
+
+/** Shows a run's progress until it ends, then prints its summary and saves a local report copy. */
+async function followRun(
+  client: Client,
+  target: { namespace: string; webUi?: string },
+  workflowId: string,
+  runId: string,
+): Promise<number> {
+  const link = target.webUi
+    ? `${target.webUi}/namespaces/${target.namespace}/workflows/${workflowId}/${runId}/history`
+    : undefined;
+  process.stderr.write(`Following workflow ${workflowId}${link ? `\nWeb UI: ${link}` : ''}\n`);
+  const handle = client.workflow.getHandle(workflowId, runId);
+  const result = handle.result() as Promise<PipelineResult>;
+  await watchProgress(handle, result);
+  try {
+    const finished = await result;
+    const localReport = await saveReportCopy(createStorage(finished.storage), finished);
+    process.stdout.write(formatSummary(finished, { webUi: link, localReport }));
+    return 0;
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) {
+      const cause = error.cause;
+      process.stderr.write(`\nRun failed: ${cause?.message ?? error.message}\n`);
+      process.stderr.write(`Resume it with: npm run textgan -- resume ${workflowId}\n`);
+      if (link) process.stderr.write(`Details and history: ${link}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** `textgan resume <workflow id>`: starts a failed, cancelled or terminated run again and follows it. */
+export async function resumeCommand(argv: string[]): Promise<number> {
+  const workflowId = argv[0];
+  if (!workflowId) {
+    process.stderr.write('Usage: textgan resume <workflow id> (see `textgan list`)\n');
+    return 2;
+  }
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const target = temporalTarget(await connectStack());
+  const connection = await Connection.connect({ address: target.address });
+  const client = new Client({ connection, namespace: target.namespace });
+  const workers = await startWorkers(target);
+  try {
+    const resumed = await resumeRun(client, workflowId);
+    return await followRun(client, target, resumed.workflowId, resumed.runId);
+  } finally {
+    await workers.stop();
+    await connection.close();
+  }
+}
+
+/** `textgan list` and `textgan show <workflow id>`: runs with their status, and one run's stages. */
+export async function inspectCommand(command: 'list' | 'show', argv: string[]): Promise<number> {
+  const target = temporalTarget(await connectStack());
+  const connection = await Connection.connect({ address: target.address });
+  try {
+    const client = new Client({ connection, namespace: target.namespace });
+    if (command === 'list') {
+      process.stdout.write(`${formatRuns(await listRuns(client))}\n`);
+      return 0;
+    }
+    const workflowId = argv[0];
+    if (!workflowId) {
+      process.stderr.write('Usage: textgan show <workflow id> (see `textgan list`)\n');
+      return 2;
+    }
+    const shown = await showRun(client, workflowId);
+    process.stdout.write(`Run ${workflowId}: ${shown.status}\n${formatStages(shown.stages)}\n`);
+    return 0;
+  } finally {
     await connection.close();
   }
 }

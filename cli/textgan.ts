@@ -11,6 +11,10 @@ Commands:
                       (the bundled comment corpus by default) and print its summary.
   stack start|stop    Start or stop the local Temporal dev server and SeaweedFS.
   worker              Run a pipeline worker and a training worker until interrupted.
+  list                List pipeline runs with their status.
+  show ID             Show the stages of one run.
+  resume ID           Start a failed, cancelled or terminated run again with its config; finished
+                      stages are skipped and training continues from its last checkpoint.
   generate --run ID   Write texts from a finished run's generator (--count N, --seed S, --out FILE).
 
 Options for run:
@@ -48,6 +52,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'worker':
       return (await import('./run')).workerCommand();
+    case 'resume':
+      return (await import('./run')).resumeCommand(rest);
+    case 'list':
+    case 'show':
+      return (await import('./run')).inspectCommand(command, rest);
     case 'generate':
       return (await import('./generate')).generateCommand(rest);
     case undefined:

@@ -27,14 +27,16 @@ export function formatProgress(stage: string, progress: HeartbeatProgress | unde
   return `${stage}: ${progress.phase ?? 'working'} ${amount} ${unit}${share}`;
 }
 
-async function pendingProgress(handle: WorkflowHandle): Promise<HeartbeatProgress | undefined> {
+/** Returns the latest heartbeat of the pending activity of `stage`; stages can run side by side. */
+async function pendingProgress(handle: WorkflowHandle, stage: string): Promise<HeartbeatProgress | undefined> {
   const description = await handle.describe();
   const pending = description.raw.pendingActivities ?? [];
   for (const activity of pending) {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (!payload?.data) continue;
     try {
-      return JSON.parse(Buffer.from(payload.data).toString('utf8')) as HeartbeatProgress;
+      const progress = JSON.parse(Buffer.from(payload.data).toString('utf8')) as HeartbeatProgress;
+      if (progress.stage === stage) return progress;
     } catch {
       // A heartbeat that is not JSON carries no progress to show.
     }
@@ -72,7 +74,7 @@ export async function watchProgress(
         }
       }
       if (status.currentStage) {
-        const line = formatProgress(status.currentStage, await pendingProgress(handle));
+        const line = formatProgress(status.currentStage, await pendingProgress(handle, status.currentStage));
         if (line !== lastLine) {
           process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
           lastLine = line;

@@ -6,10 +6,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from '../cli/run-config';
+import { listRuns, readRunConfig, resumeRun } from '../cli/runs';
 import type { RunConfig, SourceConfig } from '../infra/config';
 import { cyberbullyDataset } from '../infra/datasets';
 import { readParquet, readParquetFiles } from '../infra/parquet';
-import { getBytes, listKeys } from '../infra/s3';
+import { getBytes, listKeys, putBytes } from '../infra/s3';
 import { readManifest, tableFiles } from '../infra/stages';
 import { createPipelineWorker } from '../workers/pipeline-worker';
 import { PIPELINE_TASK_QUEUE, pipelineStatusQuery, type PipelineResult } from '../workflows/pipeline';
@@ -306,5 +307,69 @@ describe('pipeline on hand-made inputs', () => {
     expect(history).not.toContain(stack.info.credentials.accessKeyId);
     const keys = await listKeys(stack.storage, 'test/');
     expect(keys.every((key) => key.startsWith('test/stages/') || key.startsWith('test/inputs/'))).toBe(true);
+  });
+});
+
+describe('run inspection and resume', () => {
+  it('resumes a failed run once its input appears', async () => {
+    const key = `test/late/${Date.now()}.csv`;
+    const config = configFor([source('late', `s3://${stack.storageConfig.bucket}/${key}`)]);
+    const workflowId = `${workflowIdFor(config)}-resume`;
+    const first = await stack.client.workflow.start('textGanPipeline', {
+      taskQueue: PIPELINE_TASK_QUEUE,
+      workflowId,
+      args: [config],
+    });
+    const error = await first.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+
+    await putBytes(stack.storage, key, 'index,Text,oh_label\n0,it arrived late,1\n');
+    expect(await readRunConfig(stack.client, workflowId)).toEqual(config);
+    const resumed = await resumeRun(stack.client, workflowId);
+    expect(resumed.runId).not.toBe(first.firstExecutionRunId);
+    const result: PipelineResult = await stack.client.workflow.getHandle(workflowId, resumed.runId).result();
+    expect(result.stages.fetch?.counts.rowsRead).toBe(1);
+
+    const runs = await listRuns(stack.client);
+    const statuses = runs.filter((run) => run.workflowId === workflowId).map((run) => run.status);
+    expect(statuses.sort()).toEqual(['COMPLETED', 'FAILED']);
+  });
+
+  it('resumes a terminated run and reuses finished stages', async () => {
+    const path = writeCsv('terminated.csv', 'index,Text,oh_label\n0,first words,1\n1,second words,0\n');
+    const config = await uploadLocalSources(configFor([source('terminated', path)]), stack.storage);
+    const workflowId = `${workflowIdFor(config)}-terminate`;
+    const finished: PipelineResult = await stack.client.workflow.execute('textGanPipeline', {
+      taskQueue: PIPELINE_TASK_QUEUE,
+      workflowId: `${workflowId}-warm`,
+      args: [config],
+    });
+    const handle = await stack.client.workflow.start('textGanPipeline', {
+      taskQueue: PIPELINE_TASK_QUEUE,
+      workflowId,
+      args: [config],
+    });
+    await handle.terminate('test: simulate an operator stopping the run');
+
+    const resumed = await resumeRun(stack.client, workflowId);
+    const result: PipelineResult = await stack.client.workflow.getHandle(workflowId, resumed.runId).result();
+    for (const stage of ['fetch', 'dedup', 'tokenize']) {
+      expect(result.stages[stage]?.reused).toBe(true);
+      expect(result.stages[stage]?.manifestKey).toBe(finished.stages[stage]?.manifestKey);
+    }
+  });
+
+  it('refuses to resume a run that is still going', async () => {
+    const path = writeCsv('running.csv', 'index,Text,oh_label\n0,still here,1\n');
+    const config = await uploadLocalSources(configFor([source('running', path)]), stack.storage);
+    const workflowId = `${workflowIdFor(config)}-running`;
+    // Started on a queue no worker polls, so it stays running.
+    const handle = await stack.client.workflow.start('textGanPipeline', {
+      taskQueue: 'nobody-polls-this',
+      workflowId,
+      args: [config],
+    });
+    await expect(resumeRun(stack.client, workflowId)).rejects.toThrow('is still running');
+    await handle.terminate('test cleanup');
   });
 });
