@@ -37,9 +37,9 @@ export interface DedupInput {
 const DEDUP_VERSION = 1;
 
 /**
- * A looser notion of "the same comment", measured but not applied: lowercase, URLs and @mentions
- * replaced by placeholders, and runs of whitespace collapsed. Reported so users can see how much
- * near-duplication the study's exact-equality rule leaves in.
+ * Normalizes a text for the near-duplicate count that dedup reports but does not apply: lowercase,
+ * URLs and @mentions replaced by placeholders, runs of whitespace collapsed. The count shows how
+ * much near-duplication the study's exact-equality rule leaves in.
  */
 export function normalizeForReport(text: string): string {
   return text
@@ -50,7 +50,7 @@ export function normalizeForReport(text: string): string {
     .trim();
 }
 
-/** A 128-bit digest: collisions are negligible at billions of rows and it keeps the seen-set small. */
+/** Hashes a text to 128 bits, which keeps the seen-set small; collisions are negligible even at billions of rows. */
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64').slice(0, 22);
 }

@@ -125,7 +125,7 @@ function discriminatorRow(
 }
 
 /**
- * Creates the evaluate activity bound to a loaded TensorFlow.js backend; it runs on the training
+ * Creates the evaluate activity bound to a loaded TensorFlow.js backend. It runs on the training
  * task queue because it generates samples and trains the two-sample classifiers.
  */
 export function createEvaluateActivities(loaded: LoadedTensorFlow) {

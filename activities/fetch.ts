@@ -66,7 +66,7 @@ function fileNameOf(uri: string): string {
 
 /**
  * Reads every source of the dataset manifest into one raw table and one rejects table. Sources that
- * are marked optional and cannot be reached are skipped with a warning; any other failure to read a
+ * are marked optional and cannot be reached are skipped with a warning. Any other failure to read a
  * source fails the stage, naming the file.
  */
 export async function fetchComments(input: FetchInput): Promise<StageResult> {

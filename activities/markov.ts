@@ -33,9 +33,9 @@ export interface MarkovInput {
 const MARKOV_VERSION = 1;
 
 /**
- * Fits the study's Markov-chain baseline on the train split and generates its samples: the first
- * word uniform over the vocabulary, each next word in proportion to bigram counts, the length
- * drawn from the train lengths, words written in their most frequent surface form.
+ * Fits the study's Markov-chain baseline on the train split and generates its samples. The first
+ * word is uniform over the vocabulary, each next word follows bigram counts, and the length is
+ * drawn from the train lengths. Words appear in their most frequent surface form.
  */
 export async function fitMarkov(input: MarkovInput): Promise<StageResult> {
   const storage = createStorage(input.storage);

@@ -5,6 +5,7 @@ import type { RunConfig } from '../infra/config';
 import { readParquetFiles } from '../infra/parquet';
 import { createStorage, getBytes, putBytes, type Storage } from '../infra/s3';
 import { readManifest, tableFiles, type StageManifest } from '../infra/stages';
+import { readHumanEvaluation } from '../labeling/report-section';
 import type { RowAccounting } from '../workflows/accounting';
 import type { Evaluation } from './evaluate';
 import type { SampleRow } from './markov';
@@ -70,6 +71,9 @@ function metricsChart(evaluation: Evaluation): string {
   });
 }
 
+/** The logging calls the report makes; the activity logger by default, another one outside activities. */
+export type ReportLogger = Pick<typeof log, 'info' | 'warn'>;
+
 interface Section {
   title: string;
   markdown: string;
@@ -81,7 +85,7 @@ interface Section {
  * embedded, so the page opens offline): config, counts and wall time per stage, the evaluation
  * tables, the loss plot, a metrics plot and a few generated samples under a content note.
  */
-export async function writeReport(input: ReportInput): Promise<ReportResult> {
+export async function writeReport(input: ReportInput, logger: ReportLogger = log): Promise<ReportResult> {
   const storage = createStorage(input.config.storage);
   const manifests: Record<string, StageManifest> = {};
   for (const [stage, key] of Object.entries(input.manifestKeys))
@@ -156,6 +160,22 @@ export async function writeReport(input: ReportInput): Promise<ReportResult> {
     });
   }
 
+  // Present only after someone has labelled the run (`textgan label`), so other reports are unchanged.
+  const human = await readHumanEvaluation(
+    storage,
+    input.config.storage.prefix,
+    input.workflowId,
+    manifests,
+    logger,
+  );
+  if (human) {
+    sections.push({
+      title: 'Human evaluation',
+      markdown: human.table ? `${human.summary}\n\n${toMarkdown(human.table)}` : human.summary,
+      html: `<p>${escapeXml(human.summary)}</p>${human.table ? `\n${htmlTable(human.table)}` : ''}`,
+    });
+  }
+
   const samples: Array<[string, string[]]> = [];
   if (manifests.evaluate)
     samples.push(['GAN', await firstSamples(storage, manifests.evaluate, 'generator_samples')]);
@@ -201,6 +221,6 @@ ${sections.map((s) => `<h2>${escapeXml(s.title)}</h2>\n${s.html}`).join('\n')}
   const htmlKey = `${base}/report.html`;
   await putBytes(storage, markdownKey, markdown, 'text/markdown; charset=utf-8');
   await putBytes(storage, htmlKey, html, 'text/html; charset=utf-8');
-  log.info('report written', { markdownKey, htmlKey });
+  logger.info('report written', { markdownKey, htmlKey });
   return { markdownKey, htmlKey, evaluation };
 }

@@ -60,6 +60,13 @@ export function quantile(sorted: Uint32Array, q: number): number {
   return sorted[rank] as number;
 }
 
+/** Orders vocabulary entries by descending count, then by word in code-unit order (stable across locales). */
+function byCountThenWord(a: [string, { count: number }], b: [string, { count: number }]): number {
+  if (a[1].count !== b[1].count) return b[1].count - a[1].count;
+  if (a[0] === b[0]) return 0;
+  return a[0] < b[0] ? -1 : 1;
+}
+
 /**
  * Tokenizes each deduplicated text into words (spaCy's English rules, keeping tokens with a letter
  * or digit), applies the length limit, assigns the train/test split and counts the vocabulary.
@@ -147,9 +154,7 @@ export async function tokenizeComments(input: TokenizeInput): Promise<StageResul
         const testFile = await test.close();
 
         progress.start('writing vocabulary', vocabulary.size);
-        const words = [...vocabulary.entries()].sort(
-          (a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
-        );
+        const words = [...vocabulary.entries()].sort(byCountThenWord);
         const vocabularyWriter = await ParquetS3Writer.open(
           storage,
           `${dir}/vocabulary/part-00000.parquet`,

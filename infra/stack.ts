@@ -368,15 +368,18 @@ async function createBucketWhenReady(info: StackInfo, logFile: string): Promise<
 
 /** Stops the servers that this state folder started, waiting until they have exited. */
 export async function stopStack(options: StackOptions): Promise<void> {
-  for (const name of ['temporal', 'seaweedfs']) {
-    const pid = readPid(options.paths, name);
-    if (pid === undefined || !isAlive(pid)) {
-      say(options, `${name} is not running`);
-      continue;
-    }
-    say(options, `stopping ${name} (pid ${pid})`);
-    await killAndWait(pid);
+  for (const name of ['temporal', 'seaweedfs'] as const) await stopService(options, name);
+}
+
+/** Stops one server of the stack (fault tests stop one and start it again with `startStack`). */
+export async function stopService(options: StackOptions, name: 'temporal' | 'seaweedfs'): Promise<void> {
+  const pid = readPid(options.paths, name);
+  if (pid === undefined || !isAlive(pid)) {
+    say(options, `${name} is not running`);
+    return;
   }
+  say(options, `stopping ${name} (pid ${pid})`);
+  await killAndWait(pid);
 }
 
 /** Sends SIGTERM to a process group, then SIGKILL after `graceMs`, and waits until it is gone. */

@@ -1,0 +1,110 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRunConfig, uploadLocalSources, workflowIdFor } from '../cli/run-config';
+import type { RunConfig } from '../infra/config';
+import { cyberbullyDataset } from '../infra/datasets';
+import { startStack, stopService } from '../infra/stack';
+import { readManifest } from '../infra/stages';
+import { createPipelineWorker } from '../workers/pipeline-worker';
+import { PIPELINE_TASK_QUEUE, pipelineStatusQuery, type PipelineResult } from '../workflows/pipeline';
+import { bundleWorkflows, startTestStack, type TestStack } from './helpers/stack';
+
+let stack: TestStack;
+let worker: Worker;
+let workerRun: Promise<void>;
+let closeWorker: () => Promise<void>;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const created = await createPipelineWorker({
+    address: stack.info.temporalAddress,
+    namespace: stack.info.namespace,
+    workflowBundle: await bundleWorkflows(),
+  });
+  worker = created.worker;
+  workerRun = worker.run();
+  closeWorker = () => created.connection.close();
+});
+
+afterAll(async () => {
+  if (worker) {
+    worker.shutdown();
+    await workerRun.catch(() => undefined);
+    await closeWorker();
+  }
+  await stack?.stop();
+});
+
+async function bundledConfig(prefix: string): Promise<RunConfig> {
+  const config = buildRunConfig(
+    { sets: ['runUntil=tokenize'] },
+    { endpoint: stack.storageConfig.endpoint, bucket: stack.storageConfig.bucket },
+  );
+  const sources = cyberbullyDataset().sources.filter((source) => !source.optional);
+  return uploadLocalSources(
+    { ...config, storage: { ...stack.storageConfig, prefix }, dataset: { name: 'faults', sources } },
+    stack.storage,
+  );
+}
+
+async function waitForStage(handle: WorkflowHandle, stage: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const status = await handle.query(pipelineStatusQuery);
+      if (status.stages.some((s) => s.name === stage && s.status === 'running')) return;
+    } catch {
+      // Not picked up by the worker yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`stage ${stage} did not start within ${timeoutMs} ms`);
+}
+
+describe('faults', () => {
+  it('waits out a storage outage mid-stage', async () => {
+    const config = await bundledConfig('outage');
+    const handle = await stack.client.workflow.start('textGanPipeline', {
+      taskQueue: PIPELINE_TASK_QUEUE,
+      workflowId: `${workflowIdFor(config)}-outage`,
+      args: [config],
+    });
+    await waitForStage(handle, 'dedup', 120_000);
+    await stopService(stack.options, 'seaweedfs');
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await startStack(stack.options);
+
+    const result: PipelineResult = await handle.result();
+    expect(result.accounting.rowsRead).toBe(57_265);
+    expect(result.accounting.balanced).toBe(true);
+    const dedup = await readManifest(stack.storage, result.stages.dedup!.manifestKey);
+    expect(dedup.tables.rows?.rows).toBe(45_430);
+  }, 300_000);
+
+  it('completes after the Temporal server restarts on its state file', async () => {
+    const config = await bundledConfig('server-restart');
+    const workflowId = `${workflowIdFor(config)}-restart`;
+    await stack.client.workflow.start('textGanPipeline', {
+      taskQueue: PIPELINE_TASK_QUEUE,
+      workflowId,
+      args: [config],
+    });
+    await waitForStage(stack.client.workflow.getHandle(workflowId), 'dedup', 120_000);
+    await stopService(stack.options, 'temporal');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await startStack(stack.options);
+
+    // A fresh client: the old connection's calls fail while the server is down.
+    const connection = await Connection.connect({ address: stack.info.temporalAddress });
+    try {
+      const client = new Client({ connection, namespace: stack.info.namespace });
+      const result: PipelineResult = await client.workflow.getHandle(workflowId).result();
+      expect(result.accounting.rowsRead).toBe(57_265);
+      expect(result.accounting.balanced).toBe(true);
+    } finally {
+      await connection.close();
+    }
+  }, 300_000);
+});
