@@ -1,4 +1,4 @@
-import { Context, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import { BigramLanguageModel } from '../eval/bigram-language-model';
 import { BleuReferenceIndex, averageSentenceBleu, selfBleu } from '../eval/bleu';
 import { accuracyAt, classifierTwoSampleTest, distinctN, meanSquaredError } from '../eval/metrics';
@@ -215,10 +215,7 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
       },
       async (dir) => {
         const progress = new Progress('evaluate', 'steps');
-        const heartbeat = (phase: string) => {
-          progress.start(phase);
-          Context.current().heartbeat({ stage: 'evaluate', phase, done: 0, unit: 'steps' });
-        };
+        const heartbeat = (phase: string) => progress.start(phase);
         heartbeat('loading models');
         const strategy = await loadStrategy(storage, embedded);
         const generator = await loadNetwork(

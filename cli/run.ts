@@ -1,15 +1,14 @@
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import type { RunConfig } from '../infra/config';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStorage, ensureBucket, getBytes, type Storage } from '../infra/s3';
 import { PROJECT_ROOT } from '../infra/stack';
 import { startStack, stackOptionsFromEnv, type StackInfo } from '../infra/stack';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadTensorFlow, type PreferredBackend } from '../ml/backend';
-import { createPipelineWorker } from '../workers/pipeline-worker';
-import { createTrainWorker, describeBackend } from '../workers/train-worker';
+import { createPipelineWorker, describeInstalledTensorFlow } from '../workers/pipeline-worker';
 import { PIPELINE_TASK_QUEUE, TRAIN_TASK_QUEUE, type PipelineResult } from '../workflows/pipeline';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from './run-config';
 import { formatRuns, formatStages, listRuns, resumeRun, showRun } from './runs';
@@ -161,27 +160,38 @@ export async function inspectCommand(command: 'list' | 'show', argv: string[]): 
 }
 
 /**
- * Starts a pipeline worker and a training worker in this process. The training worker uses the
- * fastest TensorFlow.js backend that loads (TEXTGAN_TF_BACKEND picks one) and says which.
+ * Starts a pipeline worker in this process and a training worker as a child process. Training
+ * keeps a CPU core busy between awaits, so in this process it would delay workflow tasks past
+ * their timeout; in its own process it cannot. The child logs which TensorFlow.js backend it loaded.
  */
 async function startWorkers(target: {
   address: string;
   namespace: string;
 }): Promise<{ stop(): Promise<void> }> {
-  const loaded = await loadTensorFlow({
-    preferred: (process.env.TEXTGAN_TF_BACKEND ?? 'auto') as PreferredBackend,
-  });
-  process.stderr.write(`${describeBackend(loaded)}\n`);
   const pipeline = await createPipelineWorker(target);
-  const training = await createTrainWorker({ ...target, loaded });
-  const runs = [pipeline.worker.run(), training.worker.run()];
+  process.stderr.write(`Pipeline worker: ${describeInstalledTensorFlow()}\n`);
+  const pipelineRun = pipeline.worker.run();
+  const training = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, 'workers', 'train-main.ts')],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        TEXTGAN_LOG_LEVEL: 'WARN',
+        ...process.env,
+        TEMPORAL_ADDRESS: target.address,
+        TEMPORAL_NAMESPACE: target.namespace,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const trainingExit = new Promise<void>((resolve) => training.once('exit', () => resolve()));
   return {
     async stop() {
       pipeline.worker.shutdown();
-      training.worker.shutdown();
-      await Promise.allSettled(runs);
+      training.kill('SIGTERM');
+      await Promise.allSettled([pipelineRun, trainingExit]);
       await pipeline.connection.close();
-      await training.connection.close();
     },
   };
 }

@@ -16,6 +16,9 @@ Commands:
   resume ID           Start a failed, cancelled or terminated run again with its config; finished
                       stages are skipped and training continues from its last checkpoint.
   generate --run ID   Write texts from a finished run's generator (--count N, --seed S, --out FILE).
+  label --run ID      Serve a page on 127.0.0.1 where a person marks real and generated comments
+                      (--session NAME, --items N, --seed S, --port N); --score prints the scores of
+                      all sessions, --update-report adds them to the run's report.
 
 Options for run:
   --config FILE       JSON run config; fields left out take their defaults.
@@ -59,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./run')).inspectCommand(command, rest);
     case 'generate':
       return (await import('./generate')).generateCommand(rest);
+    case 'label':
+      return (await import('../labeling/command')).labelCommand(rest);
     case undefined:
     case 'help':
     case '--help':

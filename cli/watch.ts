@@ -17,6 +17,7 @@ function formatNumber(value: number): string {
 /** Renders one progress line, e.g. "tokenize: tokenizing 12,000/45,434 rows (26%)". */
 export function formatProgress(stage: string, progress: HeartbeatProgress | undefined): string {
   if (!progress || progress.done === undefined) return `${stage}: running`;
+  if (progress.total === undefined && progress.done === 0) return `${stage}: ${progress.phase ?? 'working'}`;
   const unit = progress.unit ?? 'items';
   const total = progress.total;
   const share = total && total > 0 ? ` (${Math.min(100, Math.floor((100 * progress.done) / total))}%)` : '';
@@ -28,7 +29,10 @@ export function formatProgress(stage: string, progress: HeartbeatProgress | unde
 }
 
 /** Returns the latest heartbeat of the pending activity of `stage`; stages can run side by side. */
-async function pendingProgress(handle: WorkflowHandle, stage: string): Promise<HeartbeatProgress | undefined> {
+async function pendingProgress(
+  handle: WorkflowHandle,
+  stage: string,
+): Promise<HeartbeatProgress | undefined> {
   const description = await handle.describe();
   const pending = description.raw.pendingActivities ?? [];
   for (const activity of pending) {

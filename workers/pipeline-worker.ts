@@ -44,3 +44,29 @@ export async function createPipelineWorker(
     throw error;
   }
 }
+
+const TENSORFLOW_PACKAGES = [
+  ['@tensorflow/tfjs-node-gpu', 'native GPU'],
+  ['@tensorflow/tfjs-node', 'native CPU'],
+  ['@tensorflow/tfjs-backend-wasm', 'WebAssembly'],
+  ['@tensorflow/tfjs', 'pure JavaScript'],
+] as const;
+
+/**
+ * Lists the TensorFlow.js backends installed here without loading any (the pipeline worker runs no
+ * training), so its start-up log says what a training worker on this machine would find.
+ */
+export function describeInstalledTensorFlow(): string {
+  const found: string[] = [];
+  const missing: string[] = [];
+  for (const [name, label] of TENSORFLOW_PACKAGES) {
+    try {
+      require.resolve(name);
+      found.push(label);
+    } catch {
+      missing.push(`${name} not installed`);
+    }
+  }
+  const best = found[0] ?? 'none';
+  return `TensorFlow.js backend available: ${best} (installed: ${found.join(', ') || 'none'}${missing.length > 0 ? `; ${missing.join(', ')}` : ''})`;
+}

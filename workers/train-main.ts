@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadTensorFlow, type PreferredBackend } from '../ml/backend';
 import { createTrainWorker, describeBackend } from './train-worker';
 
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: process.env.TEXTGAN_TF_BACKEND ?? 'auto' },
     },
   });
+  Runtime.install({ logger: new DefaultLogger((process.env.TEXTGAN_LOG_LEVEL ?? 'INFO') as LogLevel) });
   const loaded = await loadTensorFlow({
     requireGpu: values['require-gpu'],
     preferred: values.backend as PreferredBackend,
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   const { worker, connection } = await createTrainWorker({ address, namespace, loaded });
   process.stderr.write(`Training worker on ${address}, pid ${process.pid}. ${describeBackend(loaded)}\n`);
   try {
+    // Worker.run() shuts down gracefully on SIGINT and SIGTERM, finishing or cancelling its activity.
     await worker.run();
   } finally {
     await connection.close();
