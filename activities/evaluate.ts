@@ -20,6 +20,7 @@ import { loadNetwork } from '../ml/checkpoint';
 import { predictReal, trainTwoSampleClassifier, type EncodedTexts } from '../ml/classifier';
 import type { GanConfig } from '../ml/config';
 import { generateSamples, scoreSamples } from '../ml/gan';
+import { NgramClassifier } from '../eval/ngram-classifier';
 import { loadStrategy } from './embed';
 import { loadEncodedSplit } from './encoded-data';
 import { SAMPLES_SCHEMA, type SampleRow } from './markov';
@@ -65,10 +66,19 @@ export interface TextMetrics {
   perplexityKneserNey: number;
   /** Share of generated positions that decoded to padding or no known word; null for real and Markov text. */
   unknownShare: number | null;
-  /** Held-out accuracy of a fresh classifier telling this source from real text; 0.5 is indistinguishable. */
+  /**
+   * Held-out accuracy of a fresh discriminator-shaped classifier telling this source from real text;
+   * 0.5 is indistinguishable. Low and high bound its 95% Wilson interval.
+   */
   twoSampleAccuracy: number | null;
   twoSampleLow: number | null;
   twoSampleHigh: number | null;
+  /** That classifier's accuracy on its own training texts; near 0.5 means it did not learn, so its test says nothing. */
+  twoSampleTrainAccuracy: number | null;
+  /** The same test with a logistic regression over word n-grams, which rarely fails to learn. */
+  ngramTwoSampleAccuracy: number | null;
+  ngramTwoSampleLow: number | null;
+  ngramTwoSampleHigh: number | null;
 }
 
 export interface Evaluation {
@@ -138,7 +148,18 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
     real: { train: string[][]; test: string[][] },
     fake: string[][],
     options: EvaluateOptions,
-  ): Promise<{ accuracy: number; low: number; high: number }> {
+  ): Promise<
+    Pick<
+      TextMetrics,
+      | 'twoSampleAccuracy'
+      | 'twoSampleLow'
+      | 'twoSampleHigh'
+      | 'twoSampleTrainAccuracy'
+      | 'ngramTwoSampleAccuracy'
+      | 'ngramTwoSampleLow'
+      | 'ngramTwoSampleHigh'
+    >
+  > {
     const perClassTrain = Math.min(
       options.twoSample.trainPerClass,
       real.train.length,
@@ -149,41 +170,44 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
       real.test.length,
       fake.length - perClassTrain,
     );
+    const sets = {
+      realTrain: real.train.slice(0, perClassTrain),
+      fakeTrain: fake.slice(0, perClassTrain),
+      realTest: real.test.slice(0, perClassTest),
+      fakeTest: fake.slice(perClassTrain, perClassTrain + perClassTest),
+    };
     const asEncoded = (texts: string[][]): EncodedTexts => ({
       values: encodeBatch(strategy, texts, config.seqLen),
       count: texts.length,
     });
+
+    const ngram = NgramClassifier.train(sets.realTrain, sets.fakeTrain, Random.fromSeed(options.seed));
+    const ngramResult = classifierTwoSampleTest(ngram.predict(sets.realTest), ngram.predict(sets.fakeTest));
+
     const model = await trainTwoSampleClassifier(
       tf,
       config,
       dimension,
-      asEncoded(real.train.slice(0, perClassTrain)),
-      asEncoded(fake.slice(0, perClassTrain)),
-      { ...options.twoSample, seed: options.seed },
+      asEncoded(sets.realTrain),
+      asEncoded(sets.fakeTrain),
+      {
+        ...options.twoSample,
+        seed: options.seed,
+      },
     );
     try {
-      const batch = config.batchSize;
-      const realScores = predictReal(
-        tf,
-        model,
-        asEncoded(real.test.slice(0, perClassTest)),
-        config.seqLen,
-        dimension,
-        batch,
-      );
-      const fakeScores = predictReal(
-        tf,
-        model,
-        asEncoded(fake.slice(perClassTrain, perClassTrain + perClassTest)),
-        config.seqLen,
-        dimension,
-        batch,
-      );
-      const result = classifierTwoSampleTest(realScores, fakeScores);
+      const score = (texts: string[][]) =>
+        predictReal(tf, model, asEncoded(texts), config.seqLen, dimension, config.batchSize);
+      const result = classifierTwoSampleTest(score(sets.realTest), score(sets.fakeTest));
+      const onTraining = classifierTwoSampleTest(score(sets.realTrain), score(sets.fakeTrain));
       return {
-        accuracy: result.accuracy,
-        low: result.confidenceInterval[0],
-        high: result.confidenceInterval[1],
+        twoSampleAccuracy: result.accuracy,
+        twoSampleLow: result.confidenceInterval[0],
+        twoSampleHigh: result.confidenceInterval[1],
+        twoSampleTrainAccuracy: onTraining.accuracy,
+        ngramTwoSampleAccuracy: ngramResult.accuracy,
+        ngramTwoSampleLow: ngramResult.confidenceInterval[0],
+        ngramTwoSampleHigh: ngramResult.confidenceInterval[1],
       };
     } finally {
       model.dispose();
@@ -326,6 +350,10 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
               twoSampleAccuracy: null,
               twoSampleLow: null,
               twoSampleHigh: null,
+              twoSampleTrainAccuracy: null,
+              ngramTwoSampleAccuracy: null,
+              ngramTwoSampleLow: null,
+              ngramTwoSampleHigh: null,
             });
           }
 
@@ -337,10 +365,7 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
           for (const row of text) {
             if (row.model === 'real') continue;
             const fake = row.model === 'gan' ? ganTexts : markovTexts;
-            const result = await twoSample(config, dimension, strategy, realSplits, fake, options);
-            row.twoSampleAccuracy = result.accuracy;
-            row.twoSampleLow = result.low;
-            row.twoSampleHigh = result.high;
+            Object.assign(row, await twoSample(config, dimension, strategy, realSplits, fake, options));
           }
 
           const samples = await writeParquet<SampleRow>(

@@ -32,6 +32,22 @@ interface TextMetricsLike {
   twoSampleAccuracy: number | null;
   twoSampleLow: number | null;
   twoSampleHigh: number | null;
+  twoSampleTrainAccuracy?: number | null;
+  ngramTwoSampleAccuracy?: number | null;
+  ngramTwoSampleLow?: number | null;
+  ngramTwoSampleHigh?: number | null;
+}
+
+/** Below this accuracy on its own training texts a classifier has not learned, so its test is void. */
+const LEARNED_THRESHOLD = 0.6;
+
+function twoSampleCell(
+  accuracy: number | null | undefined,
+  low: number | null | undefined,
+  high: number | null | undefined,
+): string {
+  if (accuracy === null || accuracy === undefined) return 'n/a';
+  return `${percent(accuracy, 1)} [${percent(low, 1)}, ${percent(high, 1)}]`;
 }
 
 function percent(value: number | null | undefined, digits = 2): string {
@@ -82,12 +98,20 @@ export function textMetricsTable(rows: TextMetricsLike[]): Table {
       ['padding or unknown words', ...rows.map((row) => percent(row.unknownShare, 1))],
       ['empty texts', ...rows.map((row) => `${row.emptyTexts} of ${row.texts}`)],
       [
-        'two-sample accuracy (50% = indistinguishable)',
+        'two-sample accuracy, n-gram classifier (50% = indistinguishable)',
         ...rows.map((row) =>
-          row.twoSampleAccuracy === null
-            ? 'n/a'
-            : `${percent(row.twoSampleAccuracy, 1)} [${percent(row.twoSampleLow, 1)}, ${percent(row.twoSampleHigh, 1)}]`,
+          twoSampleCell(row.ngramTwoSampleAccuracy, row.ngramTwoSampleLow, row.ngramTwoSampleHigh),
         ),
+      ],
+      [
+        'two-sample accuracy, discriminator-shaped classifier',
+        ...rows.map((row) => {
+          const cell = twoSampleCell(row.twoSampleAccuracy, row.twoSampleLow, row.twoSampleHigh);
+          const learned = row.twoSampleTrainAccuracy;
+          return learned !== null && learned !== undefined && learned < LEARNED_THRESHOLD
+            ? `${cell}, void: ${percent(learned, 0)} on its training texts`
+            : cell;
+        }),
       ],
     ],
     numeric: [false, ...rows.map(() => true)],

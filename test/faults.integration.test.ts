@@ -9,6 +9,7 @@ import { startStack, stopService } from '../infra/stack';
 import { readManifest } from '../infra/stages';
 import { createPipelineWorker } from '../workers/pipeline-worker';
 import { PIPELINE_TASK_QUEUE, pipelineStatusQuery, type PipelineResult } from '../workflows/pipeline';
+import { writeSyntheticCorpus } from './helpers/corpus';
 import { bundleWorkflows, startTestStack, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
@@ -107,4 +108,66 @@ describe('faults', () => {
       await connection.close();
     }
   }, 300_000);
+});
+
+describe('concurrent runs', () => {
+  it('keep outputs apart and identical configs agree', async () => {
+    const corpus = writeSyntheticCorpus(3000, 11);
+    const make = async (seed: number) => {
+      const config = buildRunConfig(
+        { sets: ['runUntil=tokenize', `stages.tokenize.seed=${seed}`] },
+        { endpoint: stack.storageConfig.endpoint, bucket: stack.storageConfig.bucket },
+      );
+      const source = {
+        name: 'synthetic',
+        uri: corpus,
+        format: 'csv' as const,
+        textColumn: 'Text',
+        label: { column: 'oh_label' },
+        optional: false,
+      };
+      return uploadLocalSources(
+        {
+          ...config,
+          storage: { ...stack.storageConfig, prefix: 'concurrent' },
+          dataset: { name: 'synthetic', sources: [source] },
+        },
+        stack.storage,
+      );
+    };
+    const same = await make(1);
+    const other = await make(2);
+    const started = Date.now();
+    const results: PipelineResult[] = await Promise.all(
+      [same, same, other, other].map((config, index) =>
+        stack.client.workflow.execute('textGanPipeline', {
+          taskQueue: PIPELINE_TASK_QUEUE,
+          workflowId: `${workflowIdFor(config)}-concurrent-${index}`,
+          args: [config],
+        }),
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(
+      `4 concurrent pipelines of 3,000 comments: ${seconds.toFixed(1)} s, ${Math.round(12_000 / seconds)} comments/s\n`,
+    );
+
+    const [first, second, third] = results as [PipelineResult, PipelineResult, PipelineResult];
+    for (const stage of ['fetch', 'dedup', 'tokenize']) {
+      expect(second.stages[stage]?.contentHash).toBe(first.stages[stage]?.contentHash);
+    }
+    expect(third.stages.tokenize?.manifestKey).not.toBe(first.stages.tokenize?.manifestKey);
+    expect(third.stages.fetch?.manifestKey).toBe(first.stages.fetch?.manifestKey);
+    for (const result of results) expect(result.accounting.balanced).toBe(true);
+    const firstSplit = first.stages.tokenize!.counts as { train: number; test: number };
+    const thirdSplit = third.stages.tokenize!.counts as { train: number; test: number };
+    expect(firstSplit.train + firstSplit.test).toBe(thirdSplit.train + thirdSplit.test);
+  }, 300_000);
+});
+
+describe('storage access', () => {
+  it('rejects anonymous S3 requests', async () => {
+    const response = await fetch(`${stack.info.s3Endpoint}/${stack.info.bucket}?list-type=2`);
+    expect(response.status).toBe(403);
+  });
 });

@@ -169,7 +169,12 @@ describe('training worker', () => {
     for (const row of evaluation.text.filter((r) => r.model !== 'real')) {
       expect(row.twoSampleAccuracy).toBeGreaterThanOrEqual(0);
       expect(row.twoSampleAccuracy).toBeLessThanOrEqual(1);
+      expect(row.twoSampleTrainAccuracy).toBeGreaterThanOrEqual(0);
+      expect(row.ngramTwoSampleAccuracy).toBeGreaterThanOrEqual(0);
     }
+    // Decoded output of a barely trained GAN against template sentences: an n-gram model tells them apart.
+    const gan = evaluation.text.find((row) => row.model === 'gan')!;
+    expect(gan.ngramTwoSampleAccuracy).toBeGreaterThan(0.6);
     expect(result.stages.markov?.rows.samples).toBe(200);
     const html = (await getBytes(stack.storage, result.report!.htmlKey)).toString('utf8');
     expect(html).toContain('<svg');
