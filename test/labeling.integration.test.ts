@@ -13,7 +13,7 @@ import { describeSchema, readParquet, writeParquet, type TableSchema } from '../
 import { getBytes, listKeys, objectExists, putJson } from '../infra/s3';
 import { contentHashOf, manifestKeyOf, sha256Hex, type StageManifest } from '../infra/stages';
 import { labelCommand } from '../labeling/command';
-import { loadRunTexts } from '../labeling/run-texts';
+import { loadRunTexts, MissingTextsError } from '../labeling/run-texts';
 import { finalAnswers, scoreAnswers, type AnswerRecord } from '../labeling/score';
 import { startLabelServer, type LabelServer } from '../labeling/server';
 import { openLabelSession, SessionSettingsError, type LabelSession } from '../labeling/session';
@@ -196,6 +196,7 @@ describe('label sessions in S3', () => {
   it('rejects a run without generated texts', async () => {
     const run = await writeFakeRun('run-partial');
     const onlyTokens = { ...run, manifestKeys: { tokenize: run.manifestKeys.tokenize as string } };
+    await expect(openSession(onlyTokens, 'carol')).rejects.toThrow(MissingTextsError);
     await expect(openSession(onlyTokens, 'carol')).rejects.toThrow(/has no generated texts/);
   });
 });
@@ -589,8 +590,14 @@ function ensureChromium(): string | undefined {
 }
 
 describe('label page in Chromium', () => {
+  let unavailable: string | undefined;
+
+  // On a fresh machine the install downloads the package, which can take minutes.
+  beforeAll(() => {
+    unavailable = ensureChromium();
+  }, 660_000);
+
   it('labels, resumes and shows results', { timeout: 180_000 }, async (context) => {
-    const unavailable = ensureChromium();
     if (unavailable) context.skip(unavailable);
     const { chromium } = await import('playwright-core');
 
