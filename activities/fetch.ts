@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DatasetConfig, FetchOptions, SourceConfig, StorageConfig } from '../infra/config';
 import { ParquetS3Writer, describeSchema, type TableSchema } from '../infra/parquet';
@@ -58,6 +58,8 @@ export interface FetchInput {
 }
 
 const FETCH_VERSION = 1;
+/** Attempts of the fetch stage before a required source that cannot be reached fails the run. */
+const UNREACHABLE_ATTEMPTS = 3;
 
 function fileNameOf(uri: string): string {
   const withoutQuery = uri.split(/[?#]/)[0] ?? uri;
@@ -175,6 +177,14 @@ async function readSource(
     if (error instanceof SourceNotFoundError)
       throw invalidInput(`Source "${source.name}": ${message}`, { source: source.name });
     if (error instanceof SourceUnreachableError) {
+      // A network blip deserves a retry, but a wrong host never answers: give up after a few attempts.
+      const attempt = activityInfo().attempt;
+      if (attempt >= UNREACHABLE_ATTEMPTS) {
+        throw ApplicationFailure.nonRetryable(
+          `Source "${source.name}": ${message} (tried ${attempt} times). Check the URL, or set "optional": true on the source to skip it when it cannot be reached.`,
+          'SourceUnreachable',
+        );
+      }
       throw ApplicationFailure.retryable(`Source "${source.name}": ${message}`, 'SourceUnreachable');
     }
     throw error;

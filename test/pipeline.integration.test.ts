@@ -14,7 +14,7 @@ import { getBytes, listKeys, putBytes } from '../infra/s3';
 import { readManifest, tableFiles } from '../infra/stages';
 import { createPipelineWorker } from '../workers/pipeline-worker';
 import { PIPELINE_TASK_QUEUE, pipelineStatusQuery, type PipelineResult } from '../workflows/pipeline';
-import { bundleWorkflows, startTestStack, type TestStack } from './helpers/stack';
+import { bundleWorkflows, capturedLogs, startTestStack, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
 let worker: Worker;
@@ -177,6 +177,24 @@ describe('pipeline on the bundled comments', () => {
     expect(tokenize.inputs[0]?.manifestKey).toBe(result.stages.dedup!.manifestKey);
   });
 
+  it('logs no comment text', async () => {
+    const fetchManifest = await readManifest(stack.storage, result.stages.fetch!.manifestKey);
+    const samples: string[] = [];
+    for await (const row of readParquetFiles<{ text: string }>(
+      stack.storage,
+      tableFiles(fetchManifest, 'rows'),
+      ['text'],
+    )) {
+      if (row.text.length >= 30) samples.push(row.text.slice(0, 30));
+      if (samples.length >= 2000) break;
+    }
+    const logged = capturedLogs
+      .map((entry) => `${entry.message} ${JSON.stringify(entry.meta ?? {})}`)
+      .join('\n');
+    expect(capturedLogs.length).toBeGreaterThan(0);
+    expect(samples.filter((text) => logged.includes(text))).toEqual([]);
+  });
+
   it('reuses every stage when the same config runs again', async () => {
     const again = await runPipeline(configFor(bundledSources()));
     for (const stage of ['fetch', 'dedup', 'tokenize']) {
@@ -255,6 +273,17 @@ describe('pipeline on hand-made inputs', () => {
       ['gone', 'skipped'],
     ]);
     expect(sources[1]?.reason).toContain('Cannot reach http://127.0.0.1:9/missing.csv');
+  });
+
+  it('gives up on an unreachable required source after a few attempts', async () => {
+    const error = await runPipeline(
+      configFor([source('gone', 'http://127.0.0.1:9/missing.csv')], ['stages.fetch.httpTimeoutSeconds=2']),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const failure = (error as WorkflowFailedError).cause as (Error & { cause?: Error }) | undefined;
+    expect(failure?.cause?.message).toMatch(
+      /Cannot reach http:\/\/127\.0\.0\.1:9\/missing\.csv.*\(tried 3 times\)/,
+    );
   });
 
   it('fails at once on bad input, naming the file and column', async () => {

@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  Runtime,
+  bundleWorkflowCode,
+  type LogEntry,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { StorageConfig } from '../../infra/config';
 import { createStorage, type Storage } from '../../infra/s3';
@@ -83,10 +89,22 @@ function silentLogger() {
   return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 }
 
-/** Keeps worker state changes out of test output; warnings and errors still print. */
+/** Every log entry of this process's workers, so tests can check what was logged. */
+export const capturedLogs: LogEntry[] = [];
+
+/**
+ * Captures worker and activity logs for inspection and prints only warnings and errors, which
+ * keeps worker state changes out of test output.
+ */
 function quietTemporalLogs(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('INFO', (entry) => {
+        capturedLogs.push(entry);
+        if (entry.level === 'WARN' || entry.level === 'ERROR')
+          process.stderr.write(`[${entry.level}] ${entry.message}\n`);
+      }),
+    });
   } catch {
     // Already installed in this process by an earlier suite.
   }
