@@ -323,6 +323,8 @@ export function stackInfo(options: StackOptions, credentials: S3Credentials): St
   };
 }
 
+class CredentialsRejectedError extends Error {}
+
 async function createBucketWhenReady(info: StackInfo, logFile: string): Promise<void> {
   // Imported here so that `stack stop` does not load the AWS SDK.
   const { S3Client, CreateBucketCommand, HeadBucketCommand } = await import('@aws-sdk/client-s3');
@@ -344,6 +346,14 @@ async function createBucketWhenReady(info: StackInfo, logFile: string): Promise<
             await client.send(new CreateBucketCommand({ Bucket: info.bucket }));
             return true;
           } catch (error) {
+            const code = (error as { name?: string }).name;
+            if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') {
+              throw new CredentialsRejectedError(
+                `The S3 endpoint ${info.s3Endpoint} rejects the credentials in ${logFile.replace(/logs\/seaweedfs\.log$/, 's3-credentials.json')} (${code}). ` +
+                  'Another state folder started it: stop that stack, or use another port with TEXTGAN_S3_PORT.',
+                { cause: error },
+              );
+            }
             // The gateway answers before the filer is ready; keep trying until the deadline.
             lastError = error;
             return false;
@@ -355,6 +365,7 @@ async function createBucketWhenReady(info: StackInfo, logFile: string): Promise<
       logFile,
     );
   } catch (error) {
+    if (error instanceof CredentialsRejectedError) throw error;
     throw new Error(
       `${(error as Error).message} (last S3 error: ${(lastError as Error | undefined)?.message ?? 'none'})`,
       {
