@@ -109,7 +109,7 @@ export async function uploadLocalSources(
   return { ...config, dataset: { ...config.dataset, sources } };
 }
 
-/** A workflow id that is equal for equal configs, so starting the same run twice attaches to it. */
+/** Derives a workflow id that is equal for equal configs, so starting the same run twice attaches to it. */
 export function workflowIdFor(config: RunConfig): string {
   const name = (config.runName ?? config.dataset.name)
     .toLowerCase()

@@ -162,7 +162,7 @@ export async function inspectCommand(command: 'list' | 'show', argv: string[]): 
 /**
  * Starts a pipeline worker in this process and a training worker as a child process. Training
  * keeps a CPU core busy between awaits, so in this process it would delay workflow tasks past
- * their timeout; in its own process it cannot. The child logs which TensorFlow.js backend it loaded.
+ * their timeout. In its own process it cannot. The child logs which TensorFlow.js backend it loaded.
  */
 async function startWorkers(target: {
   address: string;

@@ -67,11 +67,11 @@ export const storageSchema = z.object({
 });
 
 export const fetchOptionsSchema = z.object({
-  /** Rows per Parquet row group; bounds the memory a stage holds at once. */
+  /** Rows per Parquet row group, which bounds the memory a stage uses at once. */
   batchRows: z.number().int().min(1).max(1_000_000).default(8192),
   /** Texts longer than this many characters are rejected with a reason rather than stored. */
   maxTextChars: z.number().int().min(1).default(100_000),
-  /** Seconds to wait for an http(s) source to answer before it counts as unreachable. */
+  /** Seconds to wait for an http(s) source to respond before it counts as unreachable. */
   httpTimeoutSeconds: z.number().positive().default(20),
 });
 
@@ -209,7 +209,7 @@ export function parseRunConfig(raw: unknown, origin = 'config'): RunConfig {
   return result.data;
 }
 
-/** The configuration a run gets with no file and no flags: the bundled comment corpus and local storage. */
+/** Returns the configuration of a run with no file and no flags: the bundled comment corpus and local storage. */
 export function defaultRunConfigInput(storage: { endpoint?: string; bucket: string }): RunConfigInput {
   return {
     dataset: cyberbullyDataset(),

@@ -33,7 +33,7 @@ export function createStorage(
     endpoint: config.endpoint,
     region: config.region,
     forcePathStyle: config.forcePathStyle,
-    // The SDK retries throttling and 5xx answers itself; Temporal's activity retries cover longer outages.
+    // The SDK retries throttling and 5xx responses itself, and Temporal's activity retries cover longer outages.
     maxAttempts: 4,
   });
   return { client, bucket: config.bucket };
@@ -162,7 +162,7 @@ export function openUploadStream(
 ): { stream: Transform; done: () => Promise<UploadResult>; abort: () => Promise<void> } {
   const hash = createHash('sha256');
   let bytes = 0;
-  // Hashing inside the stream the upload consumes sees every byte once, in order.
+  // Hashing inside the stream that the upload consumes covers every byte once, in order.
   const body = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);

