@@ -17,7 +17,15 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: process.env.TEXTGAN_TF_BACKEND ?? 'auto' },
     },
   });
-  Runtime.install({ logger: new DefaultLogger((process.env.TEXTGAN_LOG_LEVEL ?? 'INFO') as LogLevel) });
+  const level = (process.env.TEXTGAN_LOG_LEVEL ?? 'INFO') as LogLevel;
+  const logger = new DefaultLogger(level, (entry) => {
+    // This worker serves activities only, so the SDK's warning that it polls no workflows is expected.
+    if (entry.message.startsWith('No workflows registered')) return;
+    process.stderr.write(
+      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message} ${JSON.stringify(entry.meta ?? {})}\n`,
+    );
+  });
+  Runtime.install({ logger });
   const loaded = await loadTensorFlow({
     requireGpu: values['require-gpu'],
     preferred: values.backend as PreferredBackend,
