@@ -37,6 +37,8 @@ export async function createPipelineWorker(
         : { workflowsPath: workflowsPath() }),
       // Stages stream large files on a small machine: two at a time keeps memory and cores in check.
       maxConcurrentActivityTaskExecutions: 2,
+      // Progress in the CLI and the Web UI is only as fresh as the last heartbeat the server received.
+      maxHeartbeatThrottleInterval: '5 seconds',
     });
     return { worker, connection };
   } catch (error) {

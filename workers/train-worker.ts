@@ -27,6 +27,8 @@ export async function createTrainWorker(
       taskQueue: options.taskQueue ?? TRAIN_TASK_QUEUE,
       activities: { ...createTrainActivities(options.loaded), ...createEvaluateActivities(options.loaded) },
       maxConcurrentActivityTaskExecutions: 1,
+      // Progress in the CLI and the Web UI is only as fresh as the last heartbeat the server received.
+      maxHeartbeatThrottleInterval: '5 seconds',
     });
     return { worker, connection };
   } catch (error) {
