@@ -1,40 +1,25 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Client, Connection } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from '../cli/run-config';
 import type { RunConfig } from '../infra/config';
 import { cyberbullyDataset } from '../infra/datasets';
 import { startStack, stopService } from '../infra/stack';
 import { readManifest } from '../infra/stages';
-import { createPipelineWorker } from '../workers/pipeline-worker';
 import { PIPELINE_TASK_QUEUE, pipelineStatusQuery, type PipelineResult } from '../workflows/pipeline';
 import { writeSyntheticCorpus } from './helpers/corpus';
-import { bundleWorkflows, startTestStack, type TestStack } from './helpers/stack';
+import { startPipelineWorker, type RunningWorker, startTestStack, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
-let worker: Worker;
-let workerRun: Promise<void>;
-let closeWorker: () => Promise<void>;
+let pipelineWorker: RunningWorker | undefined;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const created = await createPipelineWorker({
-    address: stack.info.temporalAddress,
-    namespace: stack.info.namespace,
-    workflowBundle: await bundleWorkflows(),
-  });
-  worker = created.worker;
-  workerRun = worker.run();
-  closeWorker = () => created.connection.close();
+  pipelineWorker = await startPipelineWorker(stack);
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await workerRun.catch(() => undefined);
-    await closeWorker();
-  }
+  await pipelineWorker?.stop();
   await stack?.stop();
 });
 

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from '../cli/run-config';
 import { listRuns, readRunConfig, resumeRun } from '../cli/runs';
@@ -12,34 +11,26 @@ import { cyberbullyDataset } from '../infra/datasets';
 import { readParquet, readParquetFiles } from '../infra/parquet';
 import { getBytes, listKeys, putBytes } from '../infra/s3';
 import { readManifest, tableFiles } from '../infra/stages';
-import { createPipelineWorker } from '../workers/pipeline-worker';
 import { PIPELINE_TASK_QUEUE, pipelineStatusQuery, type PipelineResult } from '../workflows/pipeline';
-import { bundleWorkflows, capturedLogs, startTestStack, type TestStack } from './helpers/stack';
+import {
+  startPipelineWorker,
+  type RunningWorker,
+  capturedLogs,
+  startTestStack,
+  type TestStack,
+} from './helpers/stack';
 
 let stack: TestStack;
-let worker: Worker;
-let workerRun: Promise<void>;
-let closeWorker: () => Promise<void>;
+let pipelineWorker: RunningWorker | undefined;
 let runCounter = 0;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const created = await createPipelineWorker({
-    address: stack.info.temporalAddress,
-    namespace: stack.info.namespace,
-    workflowBundle: await bundleWorkflows(),
-  });
-  worker = created.worker;
-  workerRun = worker.run();
-  closeWorker = () => created.connection.close();
+  pipelineWorker = await startPipelineWorker(stack);
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await workerRun;
-    await closeWorker();
-  }
+  await pipelineWorker?.stop();
   await stack?.stop();
 });
 

@@ -1,21 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from '../cli/run-config';
 import type { RunConfig } from '../infra/config';
 import { getBytes, objectExists } from '../infra/s3';
 import { readManifest } from '../infra/stages';
 import { PROJECT_ROOT } from '../infra/stack';
-import { createPipelineWorker } from '../workers/pipeline-worker';
 import { PIPELINE_TASK_QUEUE, type PipelineResult } from '../workflows/pipeline';
 import { writeSyntheticCorpus } from './helpers/corpus';
-import { bundleWorkflows, startTestStack, type TestStack } from './helpers/stack';
+import { startPipelineWorker, type RunningWorker, startTestStack, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
-let pipelineWorker: Worker;
-let pipelineRun: Promise<void>;
-let closePipelineConnection: () => Promise<void>;
+let pipelineWorker: RunningWorker | undefined;
 const children: ChildProcess[] = [];
 
 /** Starts the training worker as its own process, as a GPU machine would run it. */
@@ -48,14 +44,7 @@ function startTrainWorker(extraArgs: string[] = []): {
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const created = await createPipelineWorker({
-    address: stack.info.temporalAddress,
-    namespace: stack.info.namespace,
-    workflowBundle: await bundleWorkflows(),
-  });
-  pipelineWorker = created.worker;
-  pipelineRun = pipelineWorker.run();
-  closePipelineConnection = () => created.connection.close();
+  pipelineWorker = await startPipelineWorker(stack);
 });
 
 afterEach(() => {
@@ -63,11 +52,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  if (pipelineWorker) {
-    pipelineWorker.shutdown();
-    await pipelineRun;
-    await closePipelineConnection();
-  }
+  await pipelineWorker?.stop();
   await stack?.stop();
 });
 

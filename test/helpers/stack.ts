@@ -11,7 +11,7 @@ import {
 import { Client, Connection } from '@temporalio/client';
 import type { StorageConfig } from '../../infra/config';
 import { createStorage, type Storage } from '../../infra/s3';
-import { workflowsPath } from '../../workers/pipeline-worker';
+import { createPipelineWorker, workflowsPath } from '../../workers/pipeline-worker';
 import {
   findFreePort,
   startStack,
@@ -75,6 +75,28 @@ export async function startTestStack(): Promise<TestStack> {
       await connection.close();
       await stopStack(options);
       rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A pipeline worker running in this process against a test stack. */
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+/** Starts a pipeline worker (workflow and CPU stages) for the test stack; `stop()` drains and closes it. */
+export async function startPipelineWorker(stack: TestStack): Promise<RunningWorker> {
+  const { worker, connection } = await createPipelineWorker({
+    address: stack.info.temporalAddress,
+    namespace: stack.info.namespace,
+    workflowBundle: await bundleWorkflows(),
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
     },
   };
 }
