@@ -58,6 +58,23 @@ describe('run config', () => {
     expect(error.problems).toHaveLength(3);
   });
 
+  it('rejects an unknown embedding strategy and preset', () => {
+    const error = configError(() =>
+      buildRunConfig({ sets: ['stages.embed.strategy=word3vec', 'stages.train.preset=huge'] }, storage),
+    );
+    expect(error.problems.map((problem) => problem.split(':')[0])).toEqual([
+      'stages.embed.strategy',
+      'stages.train.preset',
+    ]);
+  });
+
+  it('rejects GAN overrides with unknown or invalid fields', () => {
+    const error = configError(() =>
+      buildRunConfig({ sets: ['stages.train.overrides={"batchSize":-1,"depth":3}'] }, storage),
+    );
+    expect(error.message).toContain('stages.train.overrides');
+  });
+
   it('rejects a local source that does not exist', () => {
     const dir = mkdtempSync(join(tmpdir(), 'textgan-config-'));
     const file = join(dir, 'run.json');
