@@ -47,7 +47,9 @@ function twoSampleCell(
   high: number | null | undefined,
 ): string {
   if (accuracy === null || accuracy === undefined) return 'n/a';
-  return `${percent(accuracy, 1)} [${percent(low, 1)}, ${percent(high, 1)}]`;
+  const bound = (value: number | null | undefined) =>
+    value === null || value === undefined ? '?' : (value * 100).toFixed(1);
+  return `${percent(accuracy, 1)} [${bound(low)}-${bound(high)}]`;
 }
 
 function percent(value: number | null | undefined, digits = 2): string {
@@ -98,18 +100,18 @@ export function textMetricsTable(rows: TextMetricsLike[]): Table {
       ['padding or unknown words', ...rows.map((row) => percent(row.unknownShare, 1))],
       ['empty texts', ...rows.map((row) => `${row.emptyTexts} of ${row.texts}`)],
       [
-        'two-sample accuracy, n-gram classifier (50% = indistinguishable)',
+        'two-sample accuracy, n-gram (50% = indistinguishable)',
         ...rows.map((row) =>
           twoSampleCell(row.ngramTwoSampleAccuracy, row.ngramTwoSampleLow, row.ngramTwoSampleHigh),
         ),
       ],
       [
-        'two-sample accuracy, discriminator-shaped classifier',
+        'two-sample accuracy, discriminator-shaped',
         ...rows.map((row) => {
           const cell = twoSampleCell(row.twoSampleAccuracy, row.twoSampleLow, row.twoSampleHigh);
           const learned = row.twoSampleTrainAccuracy;
           return learned !== null && learned !== undefined && learned < LEARNED_THRESHOLD
-            ? `${cell}, void: ${percent(learned, 0)} on its training texts`
+            ? `void (${percent(learned, 0)} on training)`
             : cell;
         }),
       ],
