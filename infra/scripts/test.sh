@@ -6,6 +6,11 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 cd "$(dirname "$0")/../.."
 bash infra/scripts/ensure-deps.sh
 node --import tsx -e "require('./infra/stack').installStack(require('./infra/stack').stackOptionsFromEnv())"
+# The native TensorFlow backend, built from the PyPI wheel, so that its numerical check against
+# WebAssembly runs. A failed build only skips that check: training falls back to WebAssembly.
+if ! bash infra/native-tf/build.sh --install-into-repo >&2; then
+  echo "[test] the native TensorFlow build failed; test/ml-native.test.ts will be skipped" >&2
+fi
 echo "[test] typecheck" >&2
 npx tsc -p .
 echo "[test] lint" >&2
