@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { getStream, isNotFound, parseS3Uri, type Storage } from '../infra/s3';
 
-/** An opened source: its bytes and, when the transport says, its size in bytes. */
+/** An opened source: its bytes and, when the transport reports it, its size in bytes. */
 export interface OpenedSource {
   stream: AsyncIterable<Buffer>;
   size?: number;
@@ -82,11 +82,11 @@ async function openHttp(
   }
   if (response.status === 404 || response.status === 410) {
     throw new SourceNotFoundError(
-      `${uri} answered HTTP ${response.status}: the file is not there. Check the URL.`,
+      `${uri} responded with HTTP ${response.status}: the file is not there. Check the URL.`,
     );
   }
   if (!response.ok || !response.body) {
-    throw new SourceUnreachableError(`${uri} answered HTTP ${response.status} ${response.statusText}`);
+    throw new SourceUnreachableError(`${uri} responded with HTTP ${response.status} ${response.statusText}`);
   }
   const length = Number(response.headers.get('content-length'));
   return {
