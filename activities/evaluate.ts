@@ -20,6 +20,7 @@ import { loadNetwork } from '../ml/checkpoint';
 import { predictReal, trainTwoSampleClassifier, type EncodedTexts } from '../ml/classifier';
 import type { GanConfig } from '../ml/config';
 import { generateSamples, scoreSamples } from '../ml/gan';
+import type { DiscriminatorRow, Evaluation, TextMetrics } from '../eval/evaluation';
 import { NgramClassifier } from '../eval/ngram-classifier';
 import { loadStrategy } from './embed';
 import { loadEncodedSplit } from './encoded-data';
@@ -34,6 +35,8 @@ export const METRICS_SCHEMA: TableSchema = {
   value: { type: 'DOUBLE', optional: true },
 };
 
+export type { DiscriminatorRow, Evaluation, TextMetrics } from '../eval/evaluation';
+
 export interface EvaluateInput {
   storage: StorageConfig;
   tokenizeManifestKey: string;
@@ -41,49 +44,6 @@ export interface EvaluateInput {
   trainManifestKey: string;
   markovManifestKey: string;
   options: EvaluateOptions;
-}
-
-/** The study's table: the discriminator's accuracy at 0.5 and MSE against the true label. */
-export interface DiscriminatorRow {
-  data: 'train (real)' | 'test (real)' | 'generator (fake)' | 'markov (fake)';
-  count: number;
-  accuracy: number;
-  mse: number;
-}
-
-/** Metrics of one text source: real test text, the GAN's samples or the Markov chain's. */
-export interface TextMetrics {
-  model: 'real' | 'gan' | 'markov';
-  texts: number;
-  emptyTexts: number;
-  bleu2: number;
-  bleu3: number;
-  bleu4: number;
-  selfBleu4: number;
-  distinct1: number;
-  distinct2: number;
-  perplexityStudy: number;
-  perplexityKneserNey: number;
-  /** Share of generated positions that decoded to padding or no known word; null for real and Markov text. */
-  unknownShare: number | null;
-  /**
-   * Held-out accuracy of a fresh discriminator-shaped classifier telling this source from real text;
-   * 0.5 is indistinguishable. Low and high bound its 95% Wilson interval.
-   */
-  twoSampleAccuracy: number | null;
-  twoSampleLow: number | null;
-  twoSampleHigh: number | null;
-  /** That classifier's accuracy on its own training texts; near 0.5 means it did not learn, so its test says nothing. */
-  twoSampleTrainAccuracy: number | null;
-  /** The same test with a logistic regression over word n-grams, which rarely fails to learn. */
-  ngramTwoSampleAccuracy: number | null;
-  ngramTwoSampleLow: number | null;
-  ngramTwoSampleHigh: number | null;
-}
-
-export interface Evaluation {
-  discriminator: DiscriminatorRow[];
-  text: TextMetrics[];
 }
 
 const EVALUATE_VERSION = 1;

@@ -2,40 +2,13 @@
  * The evaluation tables as header + rows of strings, shared by the CLI summary and the report so
  * both show the same figures with the same rounding.
  */
+import type { DiscriminatorRow, TextMetrics } from './evaluation';
+
 export interface Table {
   header: string[];
   rows: string[][];
   /** Columns to right-align (numbers). */
   numeric: boolean[];
-}
-
-interface DiscriminatorRowLike {
-  data: string;
-  count: number;
-  accuracy: number;
-  mse: number;
-}
-
-interface TextMetricsLike {
-  model: string;
-  texts: number;
-  emptyTexts: number;
-  bleu2: number;
-  bleu3: number;
-  bleu4: number;
-  selfBleu4: number;
-  distinct1: number;
-  distinct2: number;
-  perplexityStudy: number | null;
-  perplexityKneserNey: number | null;
-  unknownShare: number | null;
-  twoSampleAccuracy: number | null;
-  twoSampleLow: number | null;
-  twoSampleHigh: number | null;
-  twoSampleTrainAccuracy?: number | null;
-  ngramTwoSampleAccuracy?: number | null;
-  ngramTwoSampleLow?: number | null;
-  ngramTwoSampleHigh?: number | null;
 }
 
 /** Below this accuracy on its own training texts a classifier has not learned, so its test is void. */
@@ -70,8 +43,8 @@ function perplexity(value: number | null | undefined): string {
 
 const MODEL_NAMES: Record<string, string> = { real: 'real text', gan: 'GAN', markov: 'Markov chain' };
 
-/** The study's table: the discriminator's accuracy at 0.5 and MSE against the true label. */
-export function discriminatorTable(rows: DiscriminatorRowLike[]): Table {
+/** Builds the study's table: the discriminator's accuracy at 0.5 and MSE against the true label. */
+export function discriminatorTable(rows: DiscriminatorRow[]): Table {
   return {
     header: ['data', 'texts', 'accuracy', 'MSE'],
     rows: rows.map((row) => [
@@ -84,8 +57,8 @@ export function discriminatorTable(rows: DiscriminatorRowLike[]): Table {
   };
 }
 
-/** Text quality and diversity per source; real text is the ceiling for BLEU and the reference for the rest. */
-export function textMetricsTable(rows: TextMetricsLike[]): Table {
+/** Builds the text-metrics table, one column per source. Real text is the ceiling for BLEU and the reference for the rest. */
+export function textMetricsTable(rows: TextMetrics[]): Table {
   return {
     header: ['metric', ...rows.map((row) => MODEL_NAMES[row.model] ?? row.model)],
     rows: [

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { connectWorker } from './connect';
 import * as activities from '../activities';
 import { PIPELINE_TASK_QUEUE } from '../workflows/pipeline';
 
@@ -20,31 +21,21 @@ export interface PipelineWorkerOptions {
 
 /**
  * Creates a worker for the pipeline task queue: it runs the workflow and the CPU stages (fetch,
- * dedup, tokenize). Callers run it with `worker.run()` and close the connection when it returns.
+ * dedup, tokenize, markov, embed, report). Callers run it with `worker.run()` and close the connection when it returns.
  */
 export async function createPipelineWorker(
   options: PipelineWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect({ address: options.address });
-  try {
-    const worker = await Worker.create({
-      connection,
-      namespace: options.namespace,
-      taskQueue: options.taskQueue ?? PIPELINE_TASK_QUEUE,
-      activities,
-      ...(options.workflowBundle
-        ? { workflowBundle: options.workflowBundle }
-        : { workflowsPath: workflowsPath() }),
-      // Stages stream large files on a small machine: two at a time keeps memory and cores in check.
-      maxConcurrentActivityTaskExecutions: 2,
-      // Progress in the CLI and the Web UI is only as fresh as the last heartbeat the server received.
-      maxHeartbeatThrottleInterval: '5 seconds',
-    });
-    return { worker, connection };
-  } catch (error) {
-    await connection.close();
-    throw error;
-  }
+  return connectWorker(options.address, {
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? PIPELINE_TASK_QUEUE,
+    activities,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: workflowsPath() }),
+    // Stages stream large files on a small machine: two at a time keeps memory and cores in check.
+    maxConcurrentActivityTaskExecutions: 2,
+  });
 }
 
 const TENSORFLOW_PACKAGES = [

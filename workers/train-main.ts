@@ -4,7 +4,7 @@ import { loadTensorFlow, type PreferredBackend } from '../ml/backend';
 import { createTrainWorker, describeBackend } from './train-worker';
 
 /**
- * A standalone training worker, the process GPU machines run:
+ * Runs a standalone training worker, the process GPU machines run:
  *   node --import tsx workers/train-main.ts [--require-gpu] [--backend auto|tensorflow|wasm|cpu]
  * Connects to TEMPORAL_ADDRESS (default 127.0.0.1:7233) and reads S3 credentials from the
  * standard AWS variables.

@@ -1,8 +1,9 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createEvaluateActivities } from '../activities/evaluate';
 import { createTrainActivities } from '../activities/train';
 import type { LoadedTensorFlow } from '../ml/backend';
 import { TRAIN_TASK_QUEUE } from '../workflows/queues';
+import { connectWorker } from './connect';
 
 export interface TrainWorkerOptions {
   address: string;
@@ -13,28 +14,18 @@ export interface TrainWorkerOptions {
 
 /**
  * Creates a worker for the training task queue, which serves the stages that need TensorFlow.js:
- * GAN training and evaluation. It runs one activity at a time: a GAN step uses
- * every core (or the whole GPU) it gets, so two trainings on one worker would only slow both.
+ * GAN training and evaluation. It runs one activity at a time because a GAN step uses every core
+ * (or the whole GPU) it gets, so two trainings on one worker would only slow both.
  */
 export async function createTrainWorker(
   options: TrainWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect({ address: options.address });
-  try {
-    const worker = await Worker.create({
-      connection,
-      namespace: options.namespace,
-      taskQueue: options.taskQueue ?? TRAIN_TASK_QUEUE,
-      activities: { ...createTrainActivities(options.loaded), ...createEvaluateActivities(options.loaded) },
-      maxConcurrentActivityTaskExecutions: 1,
-      // Progress in the CLI and the Web UI is only as fresh as the last heartbeat the server received.
-      maxHeartbeatThrottleInterval: '5 seconds',
-    });
-    return { worker, connection };
-  } catch (error) {
-    await connection.close();
-    throw error;
-  }
+  return connectWorker(options.address, {
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TRAIN_TASK_QUEUE,
+    activities: { ...createTrainActivities(options.loaded), ...createEvaluateActivities(options.loaded) },
+    maxConcurrentActivityTaskExecutions: 1,
+  });
 }
 
 /** Describes the loaded backend in one line for worker start-up logs. */
