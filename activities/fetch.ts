@@ -177,7 +177,7 @@ async function readSource(
     if (error instanceof SourceNotFoundError)
       throw invalidInput(`Source "${source.name}": ${message}`, { source: source.name });
     if (error instanceof SourceUnreachableError) {
-      // A network blip deserves a retry, but a wrong host never answers: give up after a few attempts.
+      // A network blip deserves a retry, but a wrong host stays unreachable, so give up after a few attempts.
       const attempt = activityInfo().attempt;
       if (attempt >= UNREACHABLE_ATTEMPTS) {
         throw ApplicationFailure.nonRetryable(

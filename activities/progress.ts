@@ -70,7 +70,7 @@ export class Progress {
 
 /**
  * A problem with the input data that retrying cannot fix. The message names the file, row and field
- * and says what to change; the failure is non-retryable so the run stops at once.
+ * and what to change. The failure is non-retryable, so the run stops at once.
  */
 export function invalidInput(message: string, details?: Record<string, unknown>): ApplicationFailure {
   return ApplicationFailure.create({

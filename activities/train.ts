@@ -96,8 +96,8 @@ export function createTrainActivities(loaded: LoadedTensorFlow) {
 
   /**
    * Trains the GAN on the embed stage's train split. Writes a checkpoint every
-   * `checkpointEveryBatches` steps and at each epoch's end, and reports its key in the heartbeat;
-   * a retried attempt, or a new run after a crash, continues from the newest checkpoint with the
+   * `checkpointEveryBatches` steps and at each epoch's end, and reports its key in the heartbeat.
+   * A retried attempt, or a new run after a crash, continues from the newest checkpoint with the
    * same loss history.
    */
   async function trainGan(input: TrainInput): Promise<StageResult> {

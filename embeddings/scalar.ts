@@ -7,7 +7,7 @@ import type { EmbeddingFactory, EmbeddingStrategy } from './strategy';
  * rounds to the nearest id.
  *
  * `scale: "unit"` (the default) divides ids by the vocabulary size so inputs lie in [0, 1], where
- * an LSTM's tanh does not saturate; `scale: "raw"` feeds the integers as the study did.
+ * an LSTM's tanh does not saturate. `scale: "raw"` feeds the integers as the study did.
  */
 export const scalarOptionsSchema = z.object({
   scale: z.enum(['unit', 'raw']).default('unit'),

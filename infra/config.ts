@@ -100,8 +100,8 @@ export const embedOptionsSchema = z.object({
 
 export const trainOptionsSchema = z.object({
   /**
-   * Starting hyperparameters: "default" (short sequences, corrected objective, minutes on CPU) or
-   * "study" (the published settings: 1,200 tokens, batch 500, 10 epochs; hours per epoch on CPU).
+   * Starting hyperparameters. "default" has short sequences and the corrected objective and takes
+   * minutes on CPU. "study" has the published settings (1,200 tokens, batch 500, 10 epochs) and takes hours per epoch on CPU.
    */
   preset: z.enum(['default', 'study']).default('default'),
   /** Fields that replace the preset's values, e.g. {"epochs": 5}. */

@@ -2,7 +2,7 @@ import type { DatasetConfig } from './config';
 
 /**
  * The Cyberbullying datasets collection (Elsafoury 2020, Mendeley Data, doi:10.17632/jf4pzyvnpj.1).
- * Five of its eight files ship gzip-compressed in data/cyberbully; the three Wikipedia Talk files
+ * Five of its eight files ship gzip-compressed in data/cyberbully, and the three Wikipedia Talk files
  * are listed at their original download addresses and skipped with a warning when unreachable.
  */
 const ORIGINAL_BASE = 'https://s3-eu-west-1.amazonaws.com/pstorage-mendeley-9030361288';

@@ -8,7 +8,7 @@ import { getJsonIfExists, putBytes, putJson, type Storage } from './s3';
  * A stage's folder is `<prefix>/stages/<stage>/<fingerprint>/`, where the fingerprint hashes the
  * stage name, its code version, the content hashes of its inputs and its own options. Same inputs
  * and options give the same folder, so a retry or a later run finds finished work there. The stage
- * writes its data files first and `_manifest.json` last; only a folder with a manifest is finished,
+ * writes its data files first and `_manifest.json` last. Only a folder with a manifest is finished,
  * so a crash mid-stage leaves files that the next attempt overwrites and no reader trusts.
  */
 

@@ -157,7 +157,7 @@ describe('training worker', () => {
       expect(row.twoSampleTrainAccuracy).toBeGreaterThanOrEqual(0);
       expect(row.ngramTwoSampleAccuracy).toBeGreaterThanOrEqual(0);
     }
-    // Decoded output of a barely trained GAN against template sentences: an n-gram model tells them apart.
+    // Decoded output of a barely trained GAN against template sentences: an n-gram model separates them.
     const gan = evaluation.text.find((row) => row.model === 'gan')!;
     expect(gan.ngramTwoSampleAccuracy).toBeGreaterThan(0.6);
     expect(result.stages.markov?.rows.samples).toBe(200);

@@ -1,7 +1,7 @@
 import type { StageResult } from '../infra/stages';
 
 /**
- * Where every row read from the sources went. The pipeline checks the invariant
+ * Counts of where every row read from the sources went. The pipeline checks the invariant
  * rowsRead = kept + rejected + duplicates + empty + droppedTooLong + droppedNoTokens
  * and fails the run when it does not.
  */
