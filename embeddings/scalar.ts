@@ -43,12 +43,15 @@ class ScalarEmbedding implements EmbeddingStrategy {
     return this.ids.get(word.toLowerCase()) ?? 0;
   }
 
-  encodeInto(tokens: readonly string[], seqLen: number, target: Float32Array, offset: number): void {
-    const length = Math.min(tokens.length, seqLen);
-    for (let position = 0; position < length; position++) {
-      target[offset + position] = this.idOf(tokens[position] as string) / this.factor;
-    }
-    target.fill(0, offset + length, offset + seqLen);
+  encode(texts: ReadonlyArray<readonly string[]>, seqLen: number): Promise<Float32Array> {
+    const values = new Float32Array(texts.length * seqLen);
+    texts.forEach((tokens, row) => {
+      const length = Math.min(tokens.length, seqLen);
+      for (let position = 0; position < length; position++) {
+        values[row * seqLen + position] = this.idOf(tokens[position] as string) / this.factor;
+      }
+    });
+    return Promise.resolve(values);
   }
 
   decodeBatch(values: Float32Array, count: number, seqLen: number): Array<Array<string | null>> {
@@ -86,11 +89,16 @@ export const scalarEmbedding: EmbeddingFactory<ScalarOptions> = {
     }
     return new ScalarEmbedding(words, options.scale);
   },
-  load(buffer) {
-    const saved = JSON.parse(buffer.toString('utf8')) as SavedScalar;
-    if (saved.name !== 'scalar' || !Array.isArray(saved.words)) {
-      throw new Error(`Not a saved scalar embedding (name "${String(saved.name)}")`);
-    }
-    return new ScalarEmbedding(saved.words, saved.scale);
+  // Async so that a bad buffer rejects the promise instead of throwing at the call.
+  async load(buffer) {
+    return loadScalar(buffer);
   },
 };
+
+function loadScalar(buffer: Buffer): ScalarEmbedding {
+  const saved = JSON.parse(buffer.toString('utf8')) as SavedScalar;
+  if (saved.name !== 'scalar' || !Array.isArray(saved.words)) {
+    throw new Error(`Not a saved scalar embedding (name "${String(saved.name)}")`);
+  }
+  return new ScalarEmbedding(saved.words, saved.scale);
+}

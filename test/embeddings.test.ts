@@ -11,14 +11,14 @@ describe('scalar embedding', () => {
     const strategy = await scalarEmbedding.fit(texts(['The', 'cat', 'sat'], ['the', 'Dog']), {
       scale: 'raw',
     });
-    const values = encodeBatch(strategy, [['the', 'cat', 'sat', 'dog', 'emu']], 6);
+    const values = await encodeBatch(strategy, [['the', 'cat', 'sat', 'dog', 'emu']], 6);
     expect(Array.from(values)).toEqual([1, 2, 3, 4, 0, 0]);
     expect(strategy.vocabularySize).toBe(4);
   });
 
   it('round-trips known words with unit scaling', async () => {
     const strategy = await scalarEmbedding.fit(texts(['a', 'b', 'c', 'd', 'e']), { scale: 'unit' });
-    const values = encodeBatch(strategy, [['e', 'a', 'c']], 4);
+    const values = await encodeBatch(strategy, [['e', 'a', 'c']], 4);
     expect(Array.from(values)).toEqual(Array.from(Float32Array.from([1, 0.2, 0.6, 0])));
     expect(strategy.decodeBatch(values, 1, 4)).toEqual([['e', 'a', 'c', null]]);
   });
@@ -32,19 +32,19 @@ describe('scalar embedding', () => {
 
   it('cuts texts longer than the sequence length', async () => {
     const strategy = await scalarEmbedding.fit(texts(['p', 'q']), { scale: 'raw' });
-    expect(Array.from(encodeBatch(strategy, [['p', 'q', 'p']], 2))).toEqual([1, 2]);
+    expect(Array.from(await encodeBatch(strategy, [['p', 'q', 'p']], 2))).toEqual([1, 2]);
   });
 
   it('survives save and load', async () => {
     const strategy = await scalarEmbedding.fit(texts(['Hello', 'world']), { scale: 'unit' });
-    const loaded = scalarEmbedding.load(strategy.save());
-    const values = encodeBatch(loaded, [['world', 'hello']], 2);
-    expect(Array.from(values)).toEqual(Array.from(encodeBatch(strategy, [['world', 'hello']], 2)));
+    const loaded = await scalarEmbedding.load(strategy.save());
+    const values = await encodeBatch(loaded, [['world', 'hello']], 2);
+    expect(Array.from(values)).toEqual(Array.from(await encodeBatch(strategy, [['world', 'hello']], 2)));
     expect(loaded.decodeBatch(values, 1, 2)).toEqual([['world', 'hello']]);
   });
 
-  it('rejects a buffer of another kind', () => {
-    expect(() => scalarEmbedding.load(Buffer.from('{"name":"word2vec","words":[]}'))).toThrow(
+  it('rejects a buffer of another kind', async () => {
+    await expect(scalarEmbedding.load(Buffer.from('{"name":"word2vec","words":[]}'))).rejects.toThrow(
       'Not a saved scalar embedding',
     );
   });
