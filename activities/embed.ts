@@ -1,9 +1,13 @@
+import { access } from 'node:fs/promises';
+import * as path from 'node:path';
 import { log } from '@temporalio/activity';
+import { bertEmbedding } from '../embeddings/bert';
 import { scalarEmbedding } from '../embeddings/scalar';
-import type { EmbeddingStrategy } from '../embeddings/strategy';
-import type { EmbedOptions, StorageConfig } from '../infra/config';
+import type { EmbeddingContext, EmbeddingFactory, EmbeddingStrategy } from '../embeddings/strategy';
+import { word2vecEmbedding } from '../embeddings/word2vec';
+import type { EmbeddingStrategyName, StorageConfig } from '../infra/config';
 import { ParquetS3Writer, describeSchema, readParquetFiles, type TableSchema } from '../infra/parquet';
-import { createStorage, getBytes, type Storage } from '../infra/s3';
+import { createStorage, getBytes, objectExists, parseS3Uri, type Storage } from '../infra/s3';
 import {
   inputOf,
   putArtifact,
@@ -13,8 +17,10 @@ import {
   type StageManifest,
   type StageResult,
 } from '../infra/stages';
+import { Random } from '../lib/random';
+import type { EmbedStageOptions } from '../workflows/branches';
 import type { TokenRow } from './tokenize';
-import { Progress } from './progress';
+import { Progress, invalidInput } from './progress';
 
 /**
  * Columns of the embed stage's `train` and `test` tables. `values` packs the text's encoding as
@@ -40,30 +46,63 @@ export interface EncodedRow extends Record<string, unknown> {
 export interface EmbedInput {
   storage: StorageConfig;
   tokenizeManifestKey: string;
-  options: EmbedOptions;
+  options: EmbedStageOptions;
 }
 
-const EMBED_VERSION = 1;
+const EMBED_VERSION = 2;
+
+const FACTORIES: Record<EmbeddingStrategyName, EmbeddingFactory<never>> = {
+  scalar: scalarEmbedding,
+  word2vec: word2vecEmbedding,
+  bert: bertEmbedding,
+};
 
 function splitTokens(tokens: string): string[] {
   return tokens.length === 0 ? [] : tokens.split(' ');
 }
 
-async function* trainTexts(storage: Storage, manifest: StageManifest): AsyncGenerator<string[]> {
-  for await (const row of readParquetFiles<TokenRow>(storage, tableFiles(manifest, 'train'), ['tokens'])) {
-    yield splitTokens(row.tokens);
+/**
+ * Chooses which rows of a split a strategy encodes: all of them without a limit, otherwise a
+ * uniform random sample of `limit` row positions (a partial Fisher-Yates shuffle), seeded so a
+ * retried or resumed stage picks the same rows.
+ */
+export function sampleRows(total: number, limit: number | undefined, seed: number): Set<number> | undefined {
+  if (limit === undefined || limit >= total) return undefined;
+  const random = Random.fromSeed(seed);
+  const positions = new Map<number, number>();
+  const chosen = new Set<number>();
+  for (let i = 0; i < limit; i++) {
+    const j = i + random.nextInt(total - i);
+    const picked = positions.get(j) ?? j;
+    positions.set(j, positions.get(i) ?? i);
+    chosen.add(picked);
+  }
+  return chosen;
+}
+
+async function* splitRows(
+  storage: Storage,
+  manifest: StageManifest,
+  split: 'train' | 'test',
+  chosen: Set<number> | undefined,
+): AsyncGenerator<TokenRow> {
+  let position = 0;
+  for await (const row of readParquetFiles<TokenRow>(storage, tableFiles(manifest, split), [
+    'id',
+    'label',
+    'tokens',
+  ])) {
+    if (!chosen || chosen.has(position)) yield row;
+    position += 1;
   }
 }
 
-async function fitStrategy(
-  storage: Storage,
-  manifest: StageManifest,
-  options: EmbedOptions,
-): Promise<EmbeddingStrategy> {
-  switch (options.strategy) {
-    case 'scalar':
-      return scalarEmbedding.fit(trainTexts(storage, manifest), options.scalar);
-  }
+async function* tokensOf(rows: AsyncIterable<TokenRow>): AsyncGenerator<string[]> {
+  for await (const row of rows) yield splitTokens(row.tokens);
+}
+
+function contextFor(storage: Storage, progress?: Progress): EmbeddingContext {
+  return { storage, onProgress: (message) => progress?.describe(message) };
 }
 
 /** Loads the fitted strategy an embed stage stored. */
@@ -74,22 +113,137 @@ export async function loadStrategy(
   const artifact = embedManifest.artifacts.strategy;
   if (!artifact) throw new Error(`Embed manifest ${embedManifest.manifestKey} lists no strategy artifact`);
   const name = (embedManifest.counts as { strategy?: string }).strategy;
-  switch (name) {
-    case 'scalar':
-      return scalarEmbedding.load(await getBytes(storage, artifact.key));
-    default:
-      throw new Error(`Unknown embedding strategy "${String(name)}" in ${embedManifest.manifestKey}`);
+  const factory = FACTORIES[name as EmbeddingStrategyName] as EmbeddingFactory<never> | undefined;
+  if (!factory) {
+    throw new Error(`Unknown embedding strategy "${String(name)}" in ${embedManifest.manifestKey}`);
+  }
+  return factory.load(await getBytes(storage, artifact.key), { storage });
+}
+
+/** Files a BERT model location must contain. */
+export const BERT_MODEL_FILES = ['config.json', 'vocab.txt', 'model.safetensors'] as const;
+
+/** Resolves a model location for messages: an absolute folder path, or the s3:// URI unchanged. */
+export function describeModelLocation(location: string): string {
+  return location.startsWith('s3://') ? location : path.resolve(location);
+}
+
+async function missingModelFile(storage: Storage, location: string): Promise<string | undefined> {
+  for (const file of BERT_MODEL_FILES) {
+    if (location.startsWith('s3://')) {
+      const { bucket, key } = parseS3Uri(`${location.replace(/\/+$/, '')}/${file}`);
+      if (!(await objectExists({ client: storage.client, bucket }, key))) return file;
+    } else {
+      try {
+        await access(path.join(path.resolve(location), file));
+      } catch {
+        return file;
+      }
+    }
+  }
+  return undefined;
+}
+
+export interface StrategyCheckInput {
+  storage: StorageConfig;
+  strategies: EmbeddingStrategyName[];
+  bertModel: string;
+}
+
+export interface StrategyCheck {
+  /** Strategies whose inputs are present, in the configured order. */
+  ready: EmbeddingStrategyName[];
+  /** Strategies left out, each with the reason and how to enable it. */
+  skipped: Partial<Record<EmbeddingStrategyName, string>>;
+}
+
+/**
+ * Checks on the worker that will run them which configured strategies can run. Only BERT needs
+ * anything beyond the data: its model folder (or S3 prefix) with the files in BERT_MODEL_FILES.
+ */
+export async function checkEmbeddingStrategies(input: StrategyCheckInput): Promise<StrategyCheck> {
+  const storage = createStorage(input.storage);
+  const result: StrategyCheck = { ready: [], skipped: {} };
+  for (const strategy of input.strategies) {
+    if (strategy === 'bert') {
+      const missing = await missingModelFile(storage, input.bertModel);
+      if (missing) {
+        const where = describeModelLocation(input.bertModel);
+        result.skipped.bert =
+          `BERT skipped: no ${missing} in the model location ${where}. ` +
+          'Run `bash infra/scripts/install-bert.sh` to install the default all-MiniLM-L6-v2, or set ' +
+          'stages.embed.bert.model to a folder or s3:// prefix holding config.json, vocab.txt and ' +
+          'model.safetensors of a BERT model such as bert-base-uncased (README, "BERT models").';
+        log.warn('embedding strategy skipped', { strategy, missing, location: where });
+        continue;
+      }
+    }
+    result.ready.push(strategy);
+  }
+  return result;
+}
+
+async function encodeSplit(
+  storage: Storage,
+  upstream: StageManifest,
+  split: 'train' | 'test',
+  chosen: Set<number> | undefined,
+  strategy: EmbeddingStrategy,
+  options: EmbedStageOptions,
+  key: string,
+  progress: Progress,
+): Promise<StageManifest['tables'][string]> {
+  const writer = await ParquetS3Writer.open<EncodedRow>(storage, key, ENCODED_SCHEMA, options.batchRows);
+  let batch: TokenRow[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const texts = batch.map((row) => splitTokens(row.tokens));
+    const longest = Math.max(...texts.map((tokens) => tokens.length));
+    const values = await strategy.encode(texts, longest);
+    const stride = longest * strategy.dimension;
+    for (let index = 0; index < batch.length; index++) {
+      const row = batch[index] as TokenRow;
+      const length = (texts[index] as string[]).length;
+      const encoded = values.slice(index * stride, index * stride + length * strategy.dimension);
+      await writer.append({
+        id: row.id,
+        label: row.label,
+        length,
+        values: Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength),
+      });
+    }
+    progress.advance(batch.length);
+    batch = [];
+  };
+  try {
+    for await (const row of splitRows(storage, upstream, split, chosen)) {
+      batch.push(row);
+      if (batch.length >= options.encodeBatch) await flush();
+    }
+    await flush();
+    const file = await writer.close();
+    return { schema: describeSchema(ENCODED_SCHEMA), rows: file.rows, files: [file] };
+  } catch (error) {
+    await writer.abort();
+    throw error;
   }
 }
 
 /**
- * Fits the configured embedding strategy on the train split, stores it, and encodes both splits
- * once so that training and evaluation read ready-made inputs.
+ * Fits one embedding strategy on the train split, stores it, and encodes both splits once so
+ * that training and evaluation read ready-made inputs. Each strategy gets its own stage folder,
+ * because the strategy and its options are part of the stage fingerprint.
  */
 export async function embedTokens(input: EmbedInput): Promise<StageResult> {
   const storage = createStorage(input.storage);
   const upstream = await readManifest(storage, input.tokenizeManifestKey);
   const { options } = input;
+  const factory = FACTORIES[options.strategy] as EmbeddingFactory<unknown> | undefined;
+  if (!factory) {
+    throw invalidInput(
+      `Unknown embedding strategy "${String(options.strategy)}"; use one of ${Object.keys(FACTORIES).join(', ')}`,
+    );
+  }
   return runStage(
     storage,
     {
@@ -100,63 +254,50 @@ export async function embedTokens(input: EmbedInput): Promise<StageResult> {
       options,
     },
     async (dir) => {
-      const progress = new Progress('embed', 'rows');
-      progress.start(`fitting ${options.strategy}`, upstream.tables.train?.rows);
-      const strategy = await fitStrategy(storage, upstream, options);
-      const strategyArtifact = await putArtifact(
-        storage,
-        `${dir}/strategy.bin`,
-        strategy.save(),
-        'application/octet-stream',
-      );
-
-      const tables: StageManifest['tables'] = {};
-      for (const split of ['train', 'test'] as const) {
-        progress.start(`encoding ${split}`, upstream.tables[split]?.rows);
-        const writer = await ParquetS3Writer.open<EncodedRow>(
-          storage,
-          `${dir}/${split}/part-00000.parquet`,
-          ENCODED_SCHEMA,
-          options.batchRows,
-        );
-        try {
-          for await (const row of readParquetFiles<TokenRow>(storage, tableFiles(upstream, split), [
-            'id',
-            'label',
-            'tokens',
-          ])) {
-            const words = splitTokens(row.tokens);
-            const values = new Float32Array(words.length * strategy.dimension);
-            strategy.encodeInto(words, words.length, values, 0);
-            await writer.append({
-              id: row.id,
-              label: row.label,
-              length: words.length,
-              values: Buffer.from(values.buffer, values.byteOffset, values.byteLength),
-            });
-            progress.advance();
-          }
-          const file = await writer.close();
-          tables[split] = { schema: describeSchema(ENCODED_SCHEMA), rows: file.rows, files: [file] };
-        } catch (error) {
-          await writer.abort();
-          throw error;
-        }
-      }
-      const counts = {
-        strategy: strategy.name,
-        dimension: strategy.dimension,
-        vocabulary: strategy.vocabularySize,
-        train: tables.train?.rows ?? 0,
-        test: tables.test?.rows ?? 0,
+      const progress = new Progress(`embed ${options.strategy}`, 'texts');
+      const totals = { train: upstream.tables.train?.rows ?? 0, test: upstream.tables.test?.rows ?? 0 };
+      const chosen = {
+        train: sampleRows(totals.train, options.limits.train, options.sampleSeed),
+        test: sampleRows(totals.test, options.limits.test, options.sampleSeed + 1),
       };
-      log.info('embed finished', {
-        strategy: strategy.name,
-        vocabulary: counts.vocabulary,
-        train: counts.train,
-        test: counts.test,
-      });
-      return { tables, artifacts: { strategy: strategyArtifact }, counts };
+      progress.start(`fitting ${options.strategy}`, chosen.train?.size ?? totals.train);
+      const texts = tokensOf(splitRows(storage, upstream, 'train', chosen.train));
+      const strategy = await factory.fit(texts, options.settings, contextFor(storage, progress));
+      try {
+        const strategyArtifact = await putArtifact(
+          storage,
+          `${dir}/strategy.bin`,
+          strategy.save(),
+          'application/octet-stream',
+        );
+        const tables: StageManifest['tables'] = {};
+        for (const split of ['train', 'test'] as const) {
+          progress.start(`encoding ${split}`, chosen[split]?.size ?? totals[split]);
+          tables[split] = await encodeSplit(
+            storage,
+            upstream,
+            split,
+            chosen[split],
+            strategy,
+            options,
+            `${dir}/${split}/part-00000.parquet`,
+            progress,
+          );
+        }
+        const counts = {
+          strategy: strategy.name,
+          dimension: strategy.dimension,
+          vocabulary: strategy.vocabularySize,
+          train: tables.train?.rows ?? 0,
+          test: tables.test?.rows ?? 0,
+          trainAvailable: totals.train,
+          testAvailable: totals.test,
+        };
+        log.info('embed finished', counts);
+        return { tables, artifacts: { strategy: strategyArtifact }, counts };
+      } finally {
+        strategy.dispose?.();
+      }
     },
   );
 }

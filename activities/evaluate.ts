@@ -46,7 +46,7 @@ export interface EvaluateInput {
   options: EvaluateOptions;
 }
 
-const EVALUATE_VERSION = 1;
+const EVALUATE_VERSION = 2;
 
 function lower(tokens: readonly string[]): string[] {
   return tokens.map((token) => token.toLowerCase());
@@ -68,15 +68,59 @@ async function readTokens(
   return texts;
 }
 
-function encodeTexts(
-  strategy: EmbeddingStrategy,
+/**
+ * Texts of one source, encoded on demand. The encoded prefix is kept, so the discriminator's
+ * scoring and the two-sample tests, which read overlapping slices of the same texts, encode each
+ * text once: with BERT, encoding is most of the evaluation's time.
+ */
+class EncodedSource {
+  private values: Float32Array;
+  private encoded: number;
+  private readonly stride: number;
+
+  constructor(
+    private readonly strategy: EmbeddingStrategy,
+    private readonly texts: ReadonlyArray<readonly string[]>,
+    private readonly seqLen: number,
+    preEncoded?: { values: Float32Array; count: number },
+  ) {
+    this.stride = seqLen * strategy.dimension;
+    this.values = preEncoded?.values ?? new Float32Array(0);
+    this.encoded = preEncoded?.count ?? 0;
+  }
+
+  get seqLength(): number {
+    return this.seqLen;
+  }
+
+  get size(): number {
+    return Math.max(this.texts.length, this.encoded);
+  }
+
+  /** Encodings of texts [start, end), [end - start, seqLen, dimension]. */
+  async range(start: number, end: number): Promise<EncodedTexts> {
+    if (end > this.encoded) {
+      const added = await encodeBatch(this.strategy, this.texts.slice(this.encoded, end), this.seqLen);
+      const grown = new Float32Array(end * this.stride);
+      grown.set(this.values.subarray(0, this.encoded * this.stride));
+      grown.set(added, this.encoded * this.stride);
+      this.values = grown;
+      this.encoded = end;
+    }
+    return { values: this.values.subarray(start * this.stride, end * this.stride), count: end - start };
+  }
+}
+
+/** Returns all of a source's encodings with the lengths the discriminator masks by. */
+async function withLengths(
+  source: EncodedSource,
   texts: ReadonlyArray<readonly string[]>,
-  seqLen: number,
-): { values: Float32Array; lengths: Int32Array; count: number } {
+): Promise<{ values: Float32Array; lengths: Int32Array }> {
+  const seqLen = source.seqLength;
+  const { values } = await source.range(0, texts.length);
   return {
-    values: encodeBatch(strategy, texts, seqLen),
+    values,
     lengths: Int32Array.from(texts, (tokens) => Math.max(1, Math.min(seqLen, tokens.length))),
-    count: texts.length,
   };
 }
 
@@ -101,12 +145,15 @@ function discriminatorRow(
 export function createEvaluateActivities(loaded: LoadedTensorFlow) {
   const { tf } = loaded;
 
+  /**
+   * Runs both two-sample tests of one generator against real text. The n-gram classifier reads
+   * words; the discriminator-shaped one reads encodings, for real texts the embed stage's own.
+   */
   async function twoSample(
     config: GanConfig,
     dimension: number,
-    strategy: EmbeddingStrategy,
-    real: { train: string[][]; test: string[][] },
-    fake: string[][],
+    real: { train: string[][]; test: string[][]; encodedTrain: EncodedSource; encodedTest: EncodedSource },
+    fake: { texts: string[][]; encoded: EncodedSource },
     options: EvaluateOptions,
   ): Promise<
     Pick<
@@ -123,41 +170,39 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
     const perClassTrain = Math.min(
       options.twoSample.trainPerClass,
       real.train.length,
-      Math.floor(fake.length / 2),
+      real.encodedTrain.size,
+      Math.floor(fake.texts.length / 2),
     );
     const perClassTest = Math.min(
       options.twoSample.testPerClass,
       real.test.length,
-      fake.length - perClassTrain,
+      real.encodedTest.size,
+      fake.texts.length - perClassTrain,
     );
+    const testEnd = perClassTrain + perClassTest;
+    const ngram = NgramClassifier.train(
+      real.train.slice(0, perClassTrain),
+      fake.texts.slice(0, perClassTrain),
+      Random.fromSeed(options.seed),
+    );
+    const ngramResult = classifierTwoSampleTest(
+      ngram.predict(real.test.slice(0, perClassTest)),
+      ngram.predict(fake.texts.slice(perClassTrain, testEnd)),
+    );
+
     const sets = {
-      realTrain: real.train.slice(0, perClassTrain),
-      fakeTrain: fake.slice(0, perClassTrain),
-      realTest: real.test.slice(0, perClassTest),
-      fakeTest: fake.slice(perClassTrain, perClassTrain + perClassTest),
+      realTrain: await real.encodedTrain.range(0, perClassTrain),
+      fakeTrain: await fake.encoded.range(0, perClassTrain),
+      realTest: await real.encodedTest.range(0, perClassTest),
+      fakeTest: await fake.encoded.range(perClassTrain, testEnd),
     };
-    const asEncoded = (texts: string[][]): EncodedTexts => ({
-      values: encodeBatch(strategy, texts, config.seqLen),
-      count: texts.length,
+    const model = await trainTwoSampleClassifier(tf, config, dimension, sets.realTrain, sets.fakeTrain, {
+      ...options.twoSample,
+      seed: options.seed,
     });
-
-    const ngram = NgramClassifier.train(sets.realTrain, sets.fakeTrain, Random.fromSeed(options.seed));
-    const ngramResult = classifierTwoSampleTest(ngram.predict(sets.realTest), ngram.predict(sets.fakeTest));
-
-    const model = await trainTwoSampleClassifier(
-      tf,
-      config,
-      dimension,
-      asEncoded(sets.realTrain),
-      asEncoded(sets.fakeTrain),
-      {
-        ...options.twoSample,
-        seed: options.seed,
-      },
-    );
     try {
-      const score = (texts: string[][]) =>
-        predictReal(tf, model, asEncoded(texts), config.seqLen, dimension, config.batchSize);
+      const score = (texts: EncodedTexts) =>
+        predictReal(tf, model, texts, config.seqLen, dimension, config.batchSize);
       const result = classifierTwoSampleTest(score(sets.realTest), score(sets.fakeTest));
       const onTraining = classifierTwoSampleTest(score(sets.realTrain), score(sets.fakeTrain));
       return {
@@ -250,6 +295,7 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
             options.scoreLimit,
           );
           const markovTexts = await readTokens(storage, markov, 'samples');
+          const markovEncoded = new EncodedSource(strategy, markovTexts, config.seqLen);
           const score = (batch: { values: Float32Array; lengths: Int32Array }) =>
             scoreSamples(tf, discriminator.model, config, dimension, batch);
           const full = Int32Array.from({ length: options.generatorSamples }, () => config.seqLen);
@@ -257,7 +303,7 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
             discriminatorRow('train (real)', score(trainReal), 1),
             discriminatorRow('test (real)', score(testReal), 1),
             discriminatorRow('generator (fake)', score({ values: raw, lengths: full }), 0),
-            discriminatorRow('markov (fake)', score(encodeTexts(strategy, markovTexts, config.seqLen)), 0),
+            discriminatorRow('markov (fake)', score(await withLengths(markovEncoded, markovTexts)), 0),
           ];
 
           heartbeat('text metrics');
@@ -318,14 +364,22 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
           }
 
           heartbeat('two-sample tests');
-          const realSplits = {
+          // The n-gram test reads the first real texts of each split. The discriminator-shaped test
+          // reads the embed stage's encodings: the same texts in the same order unless the
+          // strategy encodes a sample (BERT), which then replaces them.
+          const real = {
             train: await readTokens(storage, tokenized, 'train', options.twoSample.trainPerClass),
             test: await readTokens(storage, tokenized, 'test', options.twoSample.testPerClass),
+            encodedTrain: new EncodedSource(strategy, [], config.seqLen, trainReal),
+            encodedTest: new EncodedSource(strategy, [], config.seqLen, testReal),
           };
           for (const row of text) {
             if (row.model === 'real') continue;
-            const fake = row.model === 'gan' ? ganTexts : markovTexts;
-            Object.assign(row, await twoSample(config, dimension, strategy, realSplits, fake, options));
+            const fake =
+              row.model === 'gan'
+                ? { texts: ganTexts, encoded: new EncodedSource(strategy, ganTexts, config.seqLen) }
+                : { texts: markovTexts, encoded: markovEncoded };
+            Object.assign(row, await twoSample(config, dimension, real, fake, options));
           }
 
           const samples = await writeParquet<SampleRow>(
@@ -374,11 +428,12 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
               },
               metrics: { schema: describeSchema(METRICS_SCHEMA), rows: metrics.rows, files: [metrics] },
             },
-            counts: { evaluation },
+            counts: { evaluation, strategy: strategy.name },
           };
         } finally {
           generator.model.dispose();
           discriminator.model.dispose();
+          strategy.dispose?.();
         }
       },
     );

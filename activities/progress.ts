@@ -41,6 +41,12 @@ export class Progress {
     this.beat(false);
   }
 
+  /** Changes the phase text without resetting the count, e.g. for messages from a model's fit loop. */
+  describe(phase: string): void {
+    this.phase = phase;
+    this.beat(false);
+  }
+
   setTotal(total: number | undefined): void {
     this.total = total;
   }

@@ -1,13 +1,22 @@
 import { log } from '@temporalio/activity';
 import { barChart, escapeXml } from '../eval/plot';
-import { discriminatorTable, textMetricsTable, toMarkdown, type Table } from '../eval/tables';
+import {
+  classifierComparisonTable,
+  discriminatorTable,
+  strategyComparisonTable,
+  toMarkdown,
+  type BranchEvaluation,
+  type Table,
+} from '../eval/tables';
 import type { RunConfig } from '../infra/config';
 import { readParquetFiles } from '../infra/parquet';
 import { createStorage, getBytes, putBytes, type Storage } from '../infra/s3';
 import { readManifest, tableFiles, type StageManifest } from '../infra/stages';
 import { readHumanEvaluation } from '../labeling/report-section';
 import type { RowAccounting } from '../workflows/accounting';
+import type { StrategyCheck } from './embed';
 import type { Evaluation } from './evaluate';
+import { branchOf } from '../workflows/branches';
 import type { SampleRow } from './markov';
 
 export interface ReportInput {
@@ -16,12 +25,17 @@ export interface ReportInput {
   /** Manifest key of each finished stage, in pipeline order. */
   manifestKeys: Record<string, string>;
   accounting: RowAccounting;
+  /** Strategies that ran and those skipped; absent for runs with one unnamed branch. */
+  strategies?: StrategyCheck;
 }
 
 export interface ReportResult {
   markdownKey: string;
   htmlKey: string;
-  evaluation?: Evaluation;
+  /** One evaluation per embedding strategy, in the configured order. */
+  evaluations: BranchEvaluation[];
+  /** Strategies left out, with the reason and how to enable them. */
+  skipped: Record<string, string>;
 }
 
 /** Texts shown per generator; generated text can be as abusive as the corpus it learned from. */
@@ -50,8 +64,17 @@ function htmlTable(table: Table): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-function metricsChart(evaluation: Evaluation): string {
-  const names: Record<string, string> = { real: 'real text', gan: 'GAN', markov: 'Markov chain' };
+function metricsChart(branches: BranchEvaluation[]): string {
+  const first = branches[0]?.evaluation;
+  const rows: Array<{ name: string; row: Evaluation['text'][number] }> = [];
+  const real = first?.text.find((row) => row.model === 'real');
+  if (real) rows.push({ name: 'real text', row: real });
+  for (const branch of branches) {
+    const gan = branch.evaluation.text.find((row) => row.model === 'gan');
+    if (gan) rows.push({ name: `GAN, ${branch.strategy}`, row: gan });
+  }
+  const markov = first?.text.find((row) => row.model === 'markov');
+  if (markov) rows.push({ name: 'Markov chain', row: markov });
   return barChart({
     title: 'Text metrics side by side (real text is the reference)',
     groups: [
@@ -63,8 +86,8 @@ function metricsChart(evaluation: Evaluation): string {
       'distinct-2',
       'two-sample acc. (n-gram)',
     ],
-    series: evaluation.text.map((row) => ({
-      name: names[row.model] ?? row.model,
+    series: rows.map(({ name, row }) => ({
+      name,
       values: [
         row.bleu2,
         row.bleu3,
@@ -86,18 +109,21 @@ function percent(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${(value * 100).toFixed(1)}%`;
 }
 
-/** States what this run's discriminator table shows, next to what the study's showed. */
-export function explainDiscriminator(evaluation: Evaluation): string {
-  const accuracy = (data: string) => evaluation.discriminator.find((row) => row.data === data)?.accuracy;
-  const real = accuracy('test (real)');
-  const generator = accuracy('generator (fake)');
-  const markov = accuracy('markov (fake)');
+/** States what this run's discriminator tables show, next to what the study's showed. */
+export function explainDiscriminator(branches: BranchEvaluation[]): string {
+  const perStrategy = branches.map(({ strategy, evaluation }) => {
+    const accuracy = (data: string) => evaluation.discriminator.find((row) => row.data === data)?.accuracy;
+    return (
+      `with ${strategy} the discriminator classifies ${percent(accuracy('test (real)'))} of real test texts as real, ` +
+      `${percent(accuracy('generator (fake)'))} of generator samples as fake and ` +
+      `${percent(accuracy('markov (fake)'))} of Markov texts as fake`
+    );
+  });
   return (
-    "The study judged its GANs by this table alone: its discriminators caught over 99% of their own generator's samples " +
+    "The study judged its GANs by the discriminator's table alone: its discriminators caught over 99% of their own generator's samples " +
     'yet called nearly all Markov text real, so the table said little about text quality. ' +
-    `In this run the discriminator classifies ${percent(real)} of real test texts as real, ` +
-    `${percent(generator)} of generator samples as fake and ${percent(markov)} of Markov texts as fake. ` +
-    'The text metrics below judge the words themselves.'
+    `In this run, ${perStrategy.join('; ')}. ` +
+    'The text metrics judge the words themselves.'
   );
 }
 
@@ -105,6 +131,27 @@ interface Section {
   title: string;
   markdown: string;
   html: string;
+}
+
+async function trainingSection(storage: Storage, strategy: string, train: StageManifest): Promise<Section> {
+  const counts = train.counts as {
+    steps?: number;
+    finalDLoss?: number;
+    finalGLoss?: number;
+    preset?: string;
+  };
+  const runtime = train.runtime as { backend?: string; samplesPerSecond?: number };
+  const lossPlotKey = train.artifacts.lossPlot?.key;
+  const svg = lossPlotKey ? (await getBytes(storage, lossPlotKey)).toString('utf8') : '';
+  const line =
+    `${strategy}: ${counts.steps} steps with the ${counts.preset} preset on the ${runtime.backend} backend, ` +
+    `${Math.round(runtime.samplesPerSecond ?? 0)} samples/s; final discriminator loss ${counts.finalDLoss?.toFixed(3)}, ` +
+    `generator loss ${counts.finalGLoss?.toFixed(3)}.`;
+  return {
+    title: strategy,
+    markdown: `${line} Loss plot: \`${lossPlotKey}\` (embedded in report.html).`,
+    html: `<p>${escapeXml(line)}</p>\n<figure>${svg}</figure>`,
+  };
 }
 
 /**
@@ -121,8 +168,8 @@ export async function writeReport(input: ReportInput, logger: ReportLogger = log
 
   const stageTable: Table = {
     header: ['stage', 'output rows', 'wall time', 'manifest'],
-    rows: Object.values(manifests).map((manifest) => [
-      manifest.stage,
+    rows: Object.entries(manifests).map(([stage, manifest]) => [
+      stage,
       Object.entries(manifest.tables)
         .map(([name, table]) => `${name} ${table.rows.toLocaleString('en-US')}`)
         .join(', '),
@@ -151,38 +198,60 @@ export async function writeReport(input: ReportInput, logger: ReportLogger = log
     html: `${htmlTable(stageTable)}\n${htmlTable(accountingTable)}\n<p>Row accounting: ${a.balanced ? 'balanced' : 'MISMATCH'}.</p>`,
   });
 
-  const train = manifests.train;
-  if (train) {
-    const counts = train.counts as {
-      steps?: number;
-      finalDLoss?: number;
-      finalGLoss?: number;
-      preset?: string;
-    };
-    const runtime = train.runtime as {
-      backend?: string;
-      samplesPerSecond?: number;
-      resumedFromStep?: number;
-    };
-    const lossPlotKey = train.artifacts.lossPlot?.key;
-    const svg = lossPlotKey ? (await getBytes(storage, lossPlotKey)).toString('utf8') : '';
-    const line = `${counts.steps} steps with the ${counts.preset} preset on the ${runtime.backend} backend, ${Math.round(runtime.samplesPerSecond ?? 0)} samples/s; final discriminator loss ${counts.finalDLoss?.toFixed(3)}, generator loss ${counts.finalGLoss?.toFixed(3)}.`;
+  const branches: BranchEvaluation[] = [];
+  const trainingLines: Section[] = [];
+  for (const [stage, manifest] of Object.entries(manifests)) {
+    const strategy = branchOf(stage, 'train');
+    if (strategy) trainingLines.push(await trainingSection(storage, strategy, manifest));
+    const evaluated = branchOf(stage, 'evaluate');
+    const evaluation = (manifest.counts as { evaluation?: Evaluation }).evaluation;
+    if (evaluated && evaluation) branches.push({ strategy: evaluated, evaluation });
+  }
+  const order = input.config.stages.embed.strategies as readonly string[];
+  const rank = (strategy: string) => (order.includes(strategy) ? order.indexOf(strategy) : order.length);
+  branches.sort((a, b) => rank(a.strategy) - rank(b.strategy));
+  trainingLines.sort((a, b) => rank(a.title) - rank(b.title));
+  const skipped: Record<string, string> = { ...(input.strategies?.skipped ?? {}) };
+  if (trainingLines.length > 0) {
     sections.push({
       title: 'Training',
-      markdown: `${line}\n\nLoss plot: \`${lossPlotKey}\` (embedded in report.html).`,
-      html: `<p>${escapeXml(line)}</p>\n<figure>${svg}</figure>`,
+      markdown: trainingLines.map((line) => line.markdown).join('\n\n'),
+      html: trainingLines.map((line) => line.html).join('\n'),
     });
   }
 
-  const evaluation = (manifests.evaluate?.counts as { evaluation?: Evaluation } | undefined)?.evaluation;
-  if (evaluation) {
-    const study = discriminatorTable(evaluation.discriminator);
-    const text = textMetricsTable(evaluation.text);
-    const explanation = explainDiscriminator(evaluation);
+  const skipNotes = Object.values(skipped);
+  if (branches.length > 0 || skipNotes.length > 0) {
+    const comparison = strategyComparisonTable(branches);
+    const classifiers = classifierComparisonTable(branches);
+    const explanation = explainDiscriminator(branches);
+    const studyTables = branches.map(
+      ({ strategy, evaluation }) => [strategy, discriminatorTable(evaluation.discriminator)] as const,
+    );
+    const notes = skipNotes.map((note) => `> ${note}`).join('\n');
     sections.push({
       title: 'Evaluation',
-      markdown: `### The study's table\n\n${toMarkdown(study)}\n\n${explanation}\n\n### Text metrics\n\n${toMarkdown(text)}`,
-      html: `<h3>The study's table</h3>\n${htmlTable(study)}\n<p>${escapeXml(explanation)}</p>\n<h3>Text metrics</h3>\n${htmlTable(text)}\n<figure>${metricsChart(evaluation)}</figure>`,
+      markdown: [
+        '### Strategies side by side',
+        toMarkdown(comparison),
+        ...(notes ? [notes] : []),
+        '### Discriminators and two-sample tests per strategy',
+        toMarkdown(classifiers),
+        explanation,
+        "### The study's table, per strategy",
+        ...studyTables.map(([strategy, table]) => `**${strategy}**\n\n${toMarkdown(table)}`),
+      ].join('\n\n'),
+      html: [
+        '<h3>Strategies side by side</h3>',
+        htmlTable(comparison),
+        ...skipNotes.map((note) => `<p class="note">${escapeXml(note)}</p>`),
+        `<figure>${metricsChart(branches)}</figure>`,
+        '<h3>Discriminators and two-sample tests per strategy</h3>',
+        htmlTable(classifiers),
+        `<p>${escapeXml(explanation)}</p>`,
+        "<h3>The study's table, per strategy</h3>",
+        ...studyTables.map(([strategy, table]) => `<h4>${escapeXml(strategy)}</h4>\n${htmlTable(table)}`),
+      ].join('\n'),
     });
   }
 
@@ -203,8 +272,11 @@ export async function writeReport(input: ReportInput, logger: ReportLogger = log
   }
 
   const samples: Array<[string, string[]]> = [];
-  if (manifests.evaluate)
-    samples.push(['GAN', await firstSamples(storage, manifests.evaluate, 'generator_samples')]);
+  for (const [stage, manifest] of Object.entries(manifests)) {
+    const strategy = branchOf(stage, 'evaluate');
+    if (strategy)
+      samples.push([`GAN, ${strategy}`, await firstSamples(storage, manifest, 'generator_samples')]);
+  }
   if (manifests.markov)
     samples.push(['Markov chain', await firstSamples(storage, manifests.markov, 'samples')]);
   if (samples.length > 0) {
@@ -248,5 +320,5 @@ ${sections.map((s) => `<h2>${escapeXml(s.title)}</h2>\n${s.html}`).join('\n')}
   await putBytes(storage, markdownKey, markdown, 'text/markdown; charset=utf-8');
   await putBytes(storage, htmlKey, html, 'text/html; charset=utf-8');
   logger.info('report written', { markdownKey, htmlKey });
-  return { markdownKey, htmlKey, evaluation };
+  return { markdownKey, htmlKey, evaluations: branches, skipped };
 }

@@ -9,6 +9,7 @@ import { Random } from '../lib/random';
 import { loadTensorFlow, type PreferredBackend } from '../ml/backend';
 import { loadNetwork } from '../ml/checkpoint';
 import { generateSamples } from '../ml/gan';
+import { branchOf } from '../workflows/branches';
 import type { PipelineResult } from '../workflows/pipeline';
 import { connectStack, temporalTarget } from './run';
 
@@ -16,8 +17,9 @@ const CONTENT_NOTE =
   'Content note: the generator learned from abusive, racist and sexist comments; its output may be offensive.';
 
 /**
- * `textgan generate --run <workflow id> [--count N] [--seed S] [--out FILE]`: loads the trained
- * generator and the embedding of a finished run and writes N decoded texts, one per line.
+ * `textgan generate --run <workflow id> [--strategy NAME] [--count N] [--seed S] [--out FILE]`:
+ * loads one embedding branch's trained generator and embedding from a finished run (the first
+ * strategy that trained by default) and writes N decoded texts, one per line.
  */
 export async function generateCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -27,6 +29,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       count: { type: 'string', default: '20' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
+      strategy: { type: 'string' },
     },
   });
   const count = Number(values.count);
@@ -53,10 +56,22 @@ export async function generateCommand(argv: string[]): Promise<number> {
   } finally {
     await connection.close();
   }
-  const train = result.stages.train;
-  const embed = result.stages.embed;
+  const trained = Object.keys(result.stages)
+    .map((stage) => branchOf(stage, 'train'))
+    .filter((strategy): strategy is string => strategy !== undefined);
+  const strategyName = values.strategy ?? trained[0];
+  const stageOf = (step: string) =>
+    Object.entries(result.stages).find(([stage]) => branchOf(stage, step) === strategyName)?.[1];
+  const train = stageOf('train');
+  const embed = stageOf('embed');
   if (!train || !embed) {
-    process.stderr.write(`Run ${values.run} has no trained generator (it stopped before training).\n`);
+    const detail =
+      trained.length === 0
+        ? 'it stopped before training'
+        : `strategies trained: ${trained.join(', ')}; pick one with --strategy`;
+    process.stderr.write(
+      `Run ${values.run} has no trained generator${values.strategy ? ` for strategy "${values.strategy}"` : ''} (${detail}).\n`,
+    );
     return 1;
   }
 

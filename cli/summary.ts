@@ -1,4 +1,5 @@
-import { discriminatorTable, textMetricsTable, toText, type Table } from '../eval/tables';
+import { branchOf } from '../workflows/branches';
+import { classifierComparisonTable, strategyComparisonTable, toText, type Table } from '../eval/tables';
 import type { PipelineResult } from '../workflows/pipeline';
 
 function count(value: number): string {
@@ -14,8 +15,8 @@ export function formatSummary(
   out.push('', `Run ${result.workflowId}${result.runName ? ` (${result.runName})` : ''} finished.`, '');
   const stages: Table = {
     header: ['stage', 'status', 'rows written', 'time'],
-    rows: Object.values(result.stages).map((stage) => [
-      stage.stage,
+    rows: Object.entries(result.stages).map(([name, stage]) => [
+      name,
       stage.reused ? 'reused' : 'ran',
       Object.entries(stage.rows)
         .map(([table, rows]) => `${table} ${count(rows)}`)
@@ -46,24 +47,27 @@ export function formatSummary(
     '',
   );
 
-  const train = result.stages.train;
-  if (train) {
-    const counts = train.counts as { steps?: number; finalDLoss?: number; finalGLoss?: number };
+  for (const [name, stage] of Object.entries(result.stages)) {
+    const strategy = branchOf(name, 'train');
+    if (!strategy) continue;
+    const counts = stage.counts as { steps?: number; finalDLoss?: number; finalGLoss?: number };
     out.push(
-      `Training: ${counts.steps} steps on ${String(train.runtime.backend)}, final D loss ${counts.finalDLoss?.toFixed(3)}, G loss ${counts.finalGLoss?.toFixed(3)}`,
-      `Loss plot: ${train.artifacts.lossPlot}`,
+      `Training ${strategy}: ${counts.steps} steps on ${String(stage.runtime.backend)}, final D loss ${counts.finalDLoss?.toFixed(3)}, G loss ${counts.finalGLoss?.toFixed(3)}; loss plot ${stage.artifacts.lossPlot}`,
+    );
+  }
+  out.push('');
+  const evaluations = result.report?.evaluations ?? [];
+  if (evaluations.length > 0) {
+    out.push(
+      'Text metrics, one GAN column per embedding strategy (real text is the reference):',
+      toText(strategyComparisonTable(evaluations)),
+      '',
+      "Discriminators per strategy (the study's table) and the discriminator-shaped two-sample tests:",
+      toText(classifierComparisonTable(evaluations)),
       '',
     );
   }
-  const evaluation = result.report?.evaluation;
-  if (evaluation) {
-    out.push(
-      "The study's table (discriminator accuracy at 0.5 and MSE against the true label):",
-      toText(discriminatorTable(evaluation.discriminator)),
-      '',
-    );
-    out.push('Text metrics (real text is the reference):', toText(textMetricsTable(evaluation.text)), '');
-  }
+  for (const note of Object.values(result.strategies?.skipped ?? {})) out.push(note, '');
   if (result.report) out.push(`Report: s3 key ${result.report.htmlKey}`);
   if (links.localReport) out.push(`Report, local copy: ${links.localReport}`);
   if (links.webUi) out.push(`Web UI: ${links.webUi}`);

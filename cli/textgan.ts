@@ -15,7 +15,8 @@ Commands:
   show ID             Show the stages of one run.
   resume ID           Start a failed, cancelled or terminated run again with its config; finished
                       stages are skipped and training continues from its last checkpoint.
-  generate --run ID   Write texts from a finished run's generator (--count N, --seed S, --out FILE).
+  generate --run ID   Write texts from a finished run's generator (--strategy NAME, --count N, --seed S,
+                      --out FILE).
   label --run ID      Serve a page on 127.0.0.1 where a person marks real and generated comments
                       (--session NAME, --items N, --seed S, --port N); --score prints the scores of
                       all sessions, --update-report adds them to the run's report.

@@ -2,7 +2,7 @@
  * The evaluation tables as header + rows of strings, shared by the CLI summary and the report so
  * both show the same figures with the same rounding.
  */
-import type { DiscriminatorRow, TextMetrics } from './evaluation';
+import type { DiscriminatorRow, Evaluation, TextMetrics } from './evaluation';
 
 export interface Table {
   header: string[];
@@ -57,10 +57,13 @@ export function discriminatorTable(rows: DiscriminatorRow[]): Table {
   };
 }
 
-/** Builds the text-metrics table, one column per source. Real text is the ceiling for BLEU and the reference for the rest. */
-export function textMetricsTable(rows: TextMetrics[]): Table {
+/**
+ * Builds the text-metrics table, one column per source. Real text is the ceiling for BLEU and the
+ * reference for the rest. `names` replaces the default column titles.
+ */
+export function textMetricsTable(rows: TextMetrics[], names?: string[]): Table {
   return {
-    header: ['metric', ...rows.map((row) => MODEL_NAMES[row.model] ?? row.model)],
+    header: ['metric', ...rows.map((row, column) => names?.[column] ?? MODEL_NAMES[row.model] ?? row.model)],
     rows: [
       ['BLEU-2 vs test', ...rows.map((row) => fixed(row.bleu2, 3))],
       ['BLEU-3 vs test', ...rows.map((row) => fixed(row.bleu3, 3))],
@@ -90,6 +93,94 @@ export function textMetricsTable(rows: TextMetrics[]): Table {
       ],
     ],
     numeric: [false, ...rows.map(() => true)],
+  };
+}
+
+/** One embedding branch's evaluation, named by its strategy. */
+export interface BranchEvaluation {
+  strategy: string;
+  evaluation: Evaluation;
+}
+
+function source(evaluation: Evaluation, model: TextMetrics['model']): TextMetrics | undefined {
+  return evaluation.text.find((row) => row.model === model);
+}
+
+/**
+ * Builds the side-by-side table: real text, one GAN column per strategy, then the Markov chain.
+ * Real text and the Markov chain do not depend on the strategy, so their columns come from the
+ * first branch, except the discriminator-shaped two-sample test: it reads the strategy's
+ * encoding, so the Markov chain's result per strategy is in `classifierComparisonTable`.
+ */
+export function strategyComparisonTable(branches: BranchEvaluation[]): Table {
+  const first = branches[0]?.evaluation;
+  if (!first) return { header: ['metric'], rows: [], numeric: [false] };
+  const rows: TextMetrics[] = [];
+  const names: string[] = [];
+  const real = source(first, 'real');
+  if (real) {
+    rows.push(real);
+    names.push('real text');
+  }
+  for (const branch of branches) {
+    const gan = source(branch.evaluation, 'gan');
+    if (!gan) continue;
+    rows.push(gan);
+    names.push(`GAN, ${branch.strategy}`);
+  }
+  const markov = source(first, 'markov');
+  if (markov) {
+    rows.push({
+      ...markov,
+      twoSampleAccuracy: null,
+      twoSampleLow: null,
+      twoSampleHigh: null,
+      twoSampleTrainAccuracy: null,
+    });
+    names.push('Markov chain');
+  }
+  return textMetricsTable(rows, names);
+}
+
+/**
+ * Builds the study's table turned sideways, one column per strategy: the discriminator's accuracy
+ * on each kind of text, then the discriminator-shaped two-sample test of both generators.
+ */
+export function classifierComparisonTable(branches: BranchEvaluation[]): Table {
+  const accuracyOf = (evaluation: Evaluation, data: DiscriminatorRow['data']) =>
+    percent(evaluation.discriminator.find((row) => row.data === data)?.accuracy);
+  const twoSampleOf = (evaluation: Evaluation, model: 'gan' | 'markov') => {
+    const row = source(evaluation, model);
+    if (!row) return 'n/a';
+    const learned = row.twoSampleTrainAccuracy;
+    if (learned !== null && learned !== undefined && learned < LEARNED_THRESHOLD) {
+      return `void (${percent(learned, 0)} on training)`;
+    }
+    return twoSampleCell(row.twoSampleAccuracy, row.twoSampleLow, row.twoSampleHigh);
+  };
+  const data: Array<DiscriminatorRow['data']> = [
+    'train (real)',
+    'test (real)',
+    'generator (fake)',
+    'markov (fake)',
+  ];
+  return {
+    header: ['measure', ...branches.map((branch) => branch.strategy)],
+    rows: [
+      ...data.map((name) => [
+        `discriminator accuracy on ${name}`,
+        ...branches.map((branch) => accuracyOf(branch.evaluation, name)),
+      ]),
+      [
+        'two-sample accuracy, discriminator-shaped, GAN',
+        ...branches.map((branch) => twoSampleOf(branch.evaluation, 'gan')),
+      ],
+      [
+        'two-sample accuracy, discriminator-shaped, Markov chain',
+        ...branches.map((branch) => twoSampleOf(branch.evaluation, 'markov')),
+      ],
+    ],
+    numeric: [false, ...branches.map(() => true)],
   };
 }
 

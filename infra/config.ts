@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { bertOptionsSchema } from '../embeddings/bert';
 import { scalarOptionsSchema } from '../embeddings/scalar';
+import { word2vecOptionsSchema } from '../embeddings/word2vec';
 import { ganConfigSchema } from '../ml/config';
 import { cyberbullyDataset } from './datasets';
 
@@ -91,11 +93,47 @@ export const tokenizeOptionsSchema = z.object({
   seed: z.number().int().min(0).default(42),
 });
 
-export const embedOptionsSchema = z.object({
-  /** Embedding strategy that turns words into GAN inputs. */
-  strategy: z.enum(['scalar']).default('scalar'),
+/** Embedding strategies in the order the report shows them. */
+export const EMBEDDING_STRATEGIES = ['scalar', 'word2vec', 'bert'] as const;
+export type EmbeddingStrategyName = (typeof EMBEDDING_STRATEGIES)[number];
+
+/** Most texts a strategy encodes per split; unset encodes the whole split. */
+const splitLimitsSchema = z.object({
+  train: z.number().int().min(1).optional(),
+  test: z.number().int().min(1).optional(),
+});
+
+// Strict, so a misspelt field (or the old single `strategy`) is an error instead of being ignored.
+export const embedOptionsSchema = z.strictObject({
+  /**
+   * Strategies trained side by side, each in its own branch of embed, train and evaluate. A
+   * strategy whose model is missing (BERT without a model folder) is skipped with a message.
+   */
+  strategies: z
+    .array(z.enum(EMBEDDING_STRATEGIES))
+    .min(1)
+    .refine((names) => new Set(names).size === names.length, 'must not name a strategy twice')
+    .default([...EMBEDDING_STRATEGIES]),
   scalar: scalarOptionsSchema.default(scalarOptionsSchema.parse({})),
+  word2vec: word2vecOptionsSchema.default(word2vecOptionsSchema.parse({})),
+  bert: bertOptionsSchema.default(bertOptionsSchema.parse({})),
+  /**
+   * Texts each strategy encodes per split. BERT runs a transformer over every text, so by default
+   * it encodes a uniform random sample of each split, drawn with `sampleSeed`. Training and
+   * evaluation then see only those texts for that strategy.
+   */
+  maxTexts: z
+    .object({
+      scalar: splitLimitsSchema.default({}),
+      word2vec: splitLimitsSchema.default({}),
+      bert: splitLimitsSchema.default({ train: 2000, test: 500 }),
+    })
+    .default({ scalar: {}, word2vec: {}, bert: { train: 2000, test: 500 } }),
+  sampleSeed: z.number().int().min(0).max(4294967295).default(11),
+  /** Rows per Parquet row group of the encoded tables. */
   batchRows: z.number().int().min(1).max(1_000_000).default(8192),
+  /** Texts per call to the strategy's encoder: bounds the memory a model-backed strategy uses at once. */
+  encodeBatch: z.number().int().min(1).max(100_000).default(256),
 });
 
 export const trainOptionsSchema = z.object({
@@ -174,6 +212,7 @@ export type FetchOptions = z.infer<typeof fetchOptionsSchema>;
 export type DedupOptions = z.infer<typeof dedupOptionsSchema>;
 export type TokenizeOptions = z.infer<typeof tokenizeOptionsSchema>;
 export type EmbedOptions = z.infer<typeof embedOptionsSchema>;
+export type SplitLimits = z.infer<typeof splitLimitsSchema>;
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 export type MarkovOptions = z.infer<typeof markovOptionsSchema>;
 export type EvaluateOptions = z.infer<typeof evaluateOptionsSchema>;

@@ -5,12 +5,30 @@ import type { TextSource } from './items';
 import { REAL_SOURCE } from './score';
 import type { SourceOrigin } from './store';
 
-/** Stage and table of each source's texts in a finished run. Every table has a `tokens` column. */
-const TEXT_TABLES = [
-  { source: REAL_SOURCE, stage: 'tokenize', table: 'test' },
-  { source: 'gan', stage: 'evaluate', table: 'generator_samples' },
-  { source: 'markov', stage: 'markov', table: 'samples' },
-] as const;
+interface TextTable {
+  source: string;
+  stage: string;
+  table: string;
+}
+
+/**
+ * Stage and table of each source's texts in a finished run; every table has a `tokens` column.
+ * Each embedding branch has its own evaluate stage ("evaluate word2vec"), whose samples become
+ * the source "gan word2vec". A stage named just "evaluate" is the source "gan".
+ */
+function textTables(stages: Iterable<string>): TextTable[] {
+  const generators: TextTable[] = [];
+  for (const stage of stages) {
+    const match = /^evaluate(?: (.+))?$/.exec(stage);
+    if (match)
+      generators.push({ source: match[1] ? `gan ${match[1]}` : 'gan', stage, table: 'generator_samples' });
+  }
+  return [
+    { source: REAL_SOURCE, stage: 'tokenize', table: 'test' },
+    ...generators,
+    { source: 'markov', stage: 'markov', table: 'samples' },
+  ];
+}
 
 /** A run without real or generated texts to label. */
 export class MissingTextsError extends Error {
@@ -35,7 +53,7 @@ export async function loadRunTexts(
   workflowId: string,
 ): Promise<RunTextSource[]> {
   const sources: RunTextSource[] = [];
-  for (const { source, stage, table } of TEXT_TABLES) {
+  for (const { source, stage, table } of textTables(Object.keys(manifestKeys))) {
     const manifestKey = manifestKeys[stage];
     if (!manifestKey) continue;
     const manifest = await readManifest(storage, manifestKey);
@@ -66,7 +84,7 @@ export async function loadRunTexts(
 /** Returns the content hash of each source's stage, for leaving out sessions that judged other outputs. */
 export function expectedSourceHashes(manifestHashes: Record<string, string>): Record<string, string> {
   const hashes: Record<string, string> = {};
-  for (const { source, stage } of TEXT_TABLES) {
+  for (const { source, stage } of textTables(Object.keys(manifestHashes))) {
     const hash = manifestHashes[stage];
     if (hash) hashes[source] = hash;
   }

@@ -60,12 +60,30 @@ describe('run config', () => {
 
   it('rejects an unknown embedding strategy and preset', () => {
     const error = configError(() =>
-      buildRunConfig({ sets: ['stages.embed.strategy=word3vec', 'stages.train.preset=huge'] }, storage),
+      buildRunConfig(
+        { sets: ['stages.embed.strategies=["scalar","word3vec"]', 'stages.train.preset=huge'] },
+        storage,
+      ),
     );
     expect(error.problems.map((problem) => problem.split(':')[0])).toEqual([
-      'stages.embed.strategy',
+      'stages.embed.strategies.1',
       'stages.train.preset',
     ]);
+  });
+
+  it('defaults to all three strategies', () => {
+    const config = buildRunConfig({ sets: [] }, storage);
+    expect(config.stages.embed.strategies).toEqual(['scalar', 'word2vec', 'bert']);
+    expect(config.stages.embed.word2vec.vectorSize).toBe(12);
+  });
+
+  it('rejects a repeated strategy and the old single-strategy field', () => {
+    const repeated = configError(() =>
+      buildRunConfig({ sets: ['stages.embed.strategies=["bert","bert"]'] }, storage),
+    );
+    expect(repeated.message).toContain('must not name a strategy twice');
+    const old = configError(() => buildRunConfig({ sets: ['stages.embed.strategy=scalar'] }, storage));
+    expect(old.message).toContain('stages.embed');
   });
 
   it('rejects GAN overrides with unknown or invalid fields', () => {

@@ -304,9 +304,15 @@ describe('pipeline on hand-made inputs', () => {
       ['dedup', 'done'],
       ['tokenize', 'done'],
       ['markov', 'pending'],
-      ['embed', 'pending'],
-      ['train', 'pending'],
-      ['evaluate', 'pending'],
+      ['embed scalar', 'pending'],
+      ['train scalar', 'pending'],
+      ['evaluate scalar', 'pending'],
+      ['embed word2vec', 'pending'],
+      ['train word2vec', 'pending'],
+      ['evaluate word2vec', 'pending'],
+      ['embed bert', 'pending'],
+      ['train bert', 'pending'],
+      ['evaluate bert', 'pending'],
       ['report', 'pending'],
     ]);
     expect(status.stages[3]?.summary).toBe('skipped (runUntil tokenize)');

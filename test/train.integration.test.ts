@@ -62,6 +62,7 @@ function trainingConfig(): RunConfig {
       sets: [
         // 4 epochs x 30 steps of batch 32: long enough to kill mid-run, short enough for CI.
         'stages.train.overrides={"seqLen":12,"hiddenSize":16,"batchSize":32,"epochs":4,"maxStepsPerEpoch":30,"checkpointEveryBatches":10}',
+        'stages.embed.strategies=["scalar"]',
         'stages.train.heartbeatTimeoutSeconds=5',
         'stages.train.keepCheckpoints=2',
         'stages.markov.samples=200',
@@ -132,7 +133,7 @@ describe('training worker', () => {
     const result: PipelineResult = await handle.result();
     expect(second.output()).toContain('TensorFlow.js backend: wasm');
 
-    const train = await readManifest(stack.storage, result.stages.train!.manifestKey);
+    const train = await readManifest(stack.storage, result.stages['train scalar']!.manifestKey);
     const runtime = train.runtime as { resumedFromStep: number };
     expect(runtime.resumedFromStep).toBeGreaterThan(0);
     expect(runtime.resumedFromStep % 10).toBe(0);
@@ -143,7 +144,8 @@ describe('training worker', () => {
     }
 
     // The run goes on to evaluate both generators and write the report.
-    const evaluation = result.report!.evaluation!;
+    expect(result.report!.evaluations.map((branch) => branch.strategy)).toEqual(['scalar']);
+    const evaluation = result.report!.evaluations[0]!.evaluation;
     expect(evaluation.discriminator.map((row) => row.data)).toEqual([
       'train (real)',
       'test (real)',

@@ -1,4 +1,5 @@
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import { checkEmbeddingStrategies, embedTokens } from '../activities/embed';
 import { createEvaluateActivities } from '../activities/evaluate';
 import { createTrainActivities } from '../activities/train';
 import type { LoadedTensorFlow } from '../ml/backend';
@@ -14,7 +15,7 @@ export interface TrainWorkerOptions {
 
 /**
  * Creates a worker for the training task queue, which serves the stages that need TensorFlow.js:
- * GAN training and evaluation. It runs one activity at a time because a GAN step uses every core
+ * embedding, GAN training and evaluation. It runs one activity at a time because a GAN step uses every core
  * (or the whole GPU) it gets, so two trainings on one worker would only slow both.
  */
 export async function createTrainWorker(
@@ -23,7 +24,12 @@ export async function createTrainWorker(
   return connectWorker(options.address, {
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TRAIN_TASK_QUEUE,
-    activities: { ...createTrainActivities(options.loaded), ...createEvaluateActivities(options.loaded) },
+    activities: {
+      embedTokens,
+      checkEmbeddingStrategies,
+      ...createTrainActivities(options.loaded),
+      ...createEvaluateActivities(options.loaded),
+    },
     maxConcurrentActivityTaskExecutions: 1,
   });
 }

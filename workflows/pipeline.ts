@@ -8,12 +8,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
+import type { checkEmbeddingStrategies, embedTokens, StrategyCheck } from '../activities/embed';
 import type { EvaluateActivities } from '../activities/evaluate';
 import type { ReportResult } from '../activities/report';
 import type { TrainActivities } from '../activities/train';
-import type { RunConfig } from '../infra/config';
+import type { EmbeddingStrategyName, RunConfig } from '../infra/config';
 import type { StageResult } from '../infra/stages';
 import { checkRowAccounting, type RowAccounting } from './accounting';
+import { embedStageOptions } from './branches';
 
 /**
  * The text-GAN pipeline: fetch, deduplicate and tokenize the comment corpus, each stage a durable
@@ -45,7 +47,7 @@ const dataStages = proxyActivities<typeof activities>({
  * key in the last heartbeat.
  */
 function trainingStage(heartbeatTimeoutSeconds: number) {
-  return proxyActivities<TrainActivities>({
+  return proxyActivities<TrainActivities & { embedTokens: typeof embedTokens }>({
     taskQueue: TRAIN_TASK_QUEUE,
     startToCloseTimeout: '7 days',
     heartbeatTimeout: `${heartbeatTimeoutSeconds} seconds`,
@@ -74,7 +76,14 @@ const evaluationStage = proxyActivities<EvaluateActivities>({
   },
 });
 
-export type StageStatus = 'pending' | 'running' | 'done' | 'reused' | 'failed';
+// Runs on the training worker, which is where a BERT model must be readable.
+const modelChecks = proxyActivities<{ checkEmbeddingStrategies: typeof checkEmbeddingStrategies }>({
+  taskQueue: TRAIN_TASK_QUEUE,
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
+});
+
+export type StageStatus = 'pending' | 'running' | 'done' | 'reused' | 'failed' | 'skipped';
 
 export interface StageState {
   name: string;
@@ -87,6 +96,7 @@ export interface StageState {
 }
 
 export interface PipelineStatus {
+  /** Stages running now, joined by commas: the embedding branches run side by side. */
   currentStage?: string;
   stages: StageState[];
 }
@@ -98,16 +108,30 @@ export interface PipelineResult {
   storage: RunConfig['storage'];
   stages: Record<string, StageResult>;
   accounting: RowAccounting;
+  /** Embedding strategies that ran, and those skipped with the reason; missing before the branches. */
+  strategies?: StrategyCheck;
   /** Missing when the run stopped early (runUntil). */
   report?: ReportResult;
 }
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
 
-const STAGE_ORDER = ['fetch', 'dedup', 'tokenize', 'markov', 'embed', 'train', 'evaluate', 'report'] as const;
+/** Steps of each embedding branch; a branch's stage is named by step and strategy, e.g. "train bert". */
+const BRANCH_STEPS = ['embed', 'train', 'evaluate'] as const;
+
+/** Stage names in display order: shared data stages, one row per branch step, then the report. */
+export function stageNames(strategies: readonly string[]): string[] {
+  const branchStages = strategies.flatMap((strategy) => BRANCH_STEPS.map((step) => `${step} ${strategy}`));
+  return ['fetch', 'dedup', 'tokenize', 'markov', ...branchStages, 'report'];
+}
 
 export async function textGanPipeline(config: RunConfig): Promise<PipelineResult> {
-  const status: PipelineStatus = { stages: STAGE_ORDER.map((name) => ({ name, status: 'pending' })) };
+  const status: PipelineStatus = {
+    stages: stageNames(config.stages.embed.strategies).map((name) => ({ name, status: 'pending' })),
+  };
+  const running = new Set<string>();
+  const findStage = (name: string): StageState =>
+    status.stages.find((stage) => stage.name === name) as StageState;
   setHandler(pipelineStatusQuery, () => status);
   const results: Record<string, StageResult> = {};
 
@@ -123,11 +147,12 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
     summary: string,
     call: () => Promise<StageResult>,
   ): Promise<StageResult> {
-    const state = status.stages.find((stage) => stage.name === name) as StageState;
+    const state = findStage(name);
     state.status = 'running';
     state.startedAt = new Date().toISOString();
     state.summary = summary;
-    status.currentStage = name;
+    running.add(name);
+    status.currentStage = [...running].join(', ');
     describeProgress();
     try {
       const result = await call();
@@ -143,7 +168,8 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
       state.finishedAt = new Date().toISOString();
       throw error;
     } finally {
-      status.currentStage = undefined;
+      running.delete(name);
+      status.currentStage = running.size > 0 ? [...running].join(', ') : undefined;
       describeProgress();
     }
   }
@@ -190,7 +216,7 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
   if (config.runUntil === 'tokenize') return stopEarly();
 
   const training = trainingStage(config.stages.train.heartbeatTimeoutSeconds);
-  // The Markov baseline needs only the tokens, so it runs while the GAN branch embeds and trains.
+  // The Markov baseline needs only the tokens, so it runs while the GAN branches embed and train.
   const markovRun = runStep('markov', 'fitting the Markov chain', () =>
     dataStages.fitMarkov.executeWithOptions(
       { summary: 'markov: fit the bigram chain, generate baseline texts' },
@@ -203,48 +229,74 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
       ],
     ),
   );
-  const strategy = config.stages.embed.strategy;
-  const ganBranch = (async () => {
-    const embedded = await runStep('embed', `fitting the ${strategy} embedding`, () =>
-      dataStages.embedTokens.executeWithOptions(
-        { summary: `embed: fit ${strategy} on train, encode both splits` },
+  // Guard the branches against a failed Markov stage being reported as unhandled before they await it.
+  markovRun.catch(() => undefined);
+
+  const embed = config.stages.embed;
+  const check = await modelChecks.checkEmbeddingStrategies.executeWithOptions(
+    { summary: `check the models of ${embed.strategies.join(', ')}` },
+    [{ storage: config.storage, strategies: embed.strategies, bertModel: embed.bert.model }],
+  );
+  for (const [strategy, reason] of Object.entries(check.skipped)) {
+    for (const step of BRANCH_STEPS) {
+      const state = findStage(`${step} ${strategy}`);
+      state.status = 'skipped';
+      state.summary = reason;
+    }
+  }
+  describeProgress();
+
+  // One branch per strategy: embed, train, then (after the Markov chain) evaluate. The training
+  // worker runs one activity at a time, so branches interleave there rather than compete for cores.
+  const branch = async (strategy: EmbeddingStrategyName): Promise<void> => {
+    const embedded = await runStep(`embed ${strategy}`, `fitting the ${strategy} embedding`, () =>
+      training.embedTokens.executeWithOptions(
+        { summary: `embed ${strategy}: fit on train, encode both splits` },
         [
           {
             storage: config.storage,
             tokenizeManifestKey: tokenized.manifestKey,
-            options: config.stages.embed,
+            options: embedStageOptions(embed, strategy),
           },
         ],
       ),
     );
-    const trained = await runStep('train', `training the GAN (${config.stages.train.preset} preset)`, () =>
-      training.trainGan.executeWithOptions(
-        { summary: `train: LSTM GAN on ${strategy}, ${config.stages.train.preset} preset` },
-        [{ storage: config.storage, embedManifestKey: embedded.manifestKey, options: config.stages.train }],
+    const trained = await runStep(
+      `train ${strategy}`,
+      `training the GAN (${config.stages.train.preset} preset)`,
+      () =>
+        training.trainGan.executeWithOptions(
+          { summary: `train ${strategy}: LSTM GAN, ${config.stages.train.preset} preset` },
+          [{ storage: config.storage, embedManifestKey: embedded.manifestKey, options: config.stages.train }],
+        ),
+    );
+    if (config.runUntil === 'train') return;
+    const markov = await markovRun;
+    await runStep(`evaluate ${strategy}`, 'judging the GAN and the Markov chain', () =>
+      evaluationStage.evaluateRun.executeWithOptions(
+        {
+          summary: `evaluate ${strategy}: study table, BLEU, self-BLEU, distinct-n, perplexity, two-sample tests`,
+        },
+        [
+          {
+            storage: config.storage,
+            tokenizeManifestKey: tokenized.manifestKey,
+            embedManifestKey: embedded.manifestKey,
+            trainManifestKey: trained.manifestKey,
+            markovManifestKey: markov.manifestKey,
+            options: config.stages.evaluate,
+          },
+        ],
       ),
     );
-    return { embedded, trained };
-  })();
-  const [markov, { embedded, trained }] = await Promise.all([markovRun, ganBranch]);
-  if (config.runUntil === 'train') return stopEarly();
+  };
+  const branches = await Promise.allSettled([markovRun, ...check.ready.map(branch)]);
+  const failed = branches.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  const strategies = { ready: check.ready, skipped: check.skipped };
+  if (config.runUntil === 'train') return { ...stopEarly(), strategies };
 
-  await runStep('evaluate', 'judging the GAN and the Markov chain', () =>
-    evaluationStage.evaluateRun.executeWithOptions(
-      { summary: 'evaluate: study table, BLEU, self-BLEU, distinct-n, perplexity, two-sample test' },
-      [
-        {
-          storage: config.storage,
-          tokenizeManifestKey: tokenized.manifestKey,
-          embedManifestKey: embedded.manifestKey,
-          trainManifestKey: trained.manifestKey,
-          markovManifestKey: markov.manifestKey,
-          options: config.stages.evaluate,
-        },
-      ],
-    ),
-  );
-
-  const reportState = status.stages.find((stage) => stage.name === 'report') as StageState;
+  const reportState = findStage('report');
   reportState.status = 'running';
   status.currentStage = 'report';
   describeProgress();
@@ -253,7 +305,7 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
   );
   const report = await dataStages.writeReport.executeWithOptions(
     { summary: 'report: Markdown and HTML with plots' },
-    [{ workflowId: workflowInfo().workflowId, config, manifestKeys, accounting }],
+    [{ workflowId: workflowInfo().workflowId, config, manifestKeys, accounting, strategies }],
   );
   reportState.status = 'done';
   reportState.summary = report.htmlKey;
@@ -265,6 +317,7 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
     storage: config.storage,
     stages: results,
     accounting,
+    strategies,
     report,
   };
 }
@@ -284,7 +337,7 @@ function summarize(result: StageResult): string {
     case 'tokenize':
       return `${reused}${counts.train} train, ${counts.test} test, ${counts.vocabulary} words in vocabulary`;
     case 'embed':
-      return `${reused}${counts.strategy}: ${counts.vocabulary} words, ${counts.dimension} values per word`;
+      return `${reused}${counts.vocabulary} words, ${counts.dimension} values per word, ${counts.train} train and ${counts.test} test texts encoded`;
     case 'markov':
       return `${reused}${counts.vocabularySize} words, ${counts.distinctBigrams} distinct bigrams, ${counts.samples} samples`;
     case 'evaluate':

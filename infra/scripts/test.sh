@@ -11,6 +11,11 @@ node --import tsx -e "require('./infra/stack').installStack(require('./infra/sta
 if ! bash infra/native-tf/build.sh --install-into-repo >&2; then
   echo "[test] the native TensorFlow build failed; test/ml-native.test.ts will be skipped" >&2
 fi
+# The default BERT model, for the check of the TensorFlow.js encoder against PyTorch's numbers.
+# Without it that one check is skipped; every other BERT test uses a tiny model the tests build.
+if ! bash infra/scripts/install-bert.sh >&2; then
+  echo "[test] the BERT model could not be installed; the all-MiniLM-L6-v2 check will be skipped" >&2
+fi
 echo "[test] typecheck" >&2
 npx tsc -p .
 echo "[test] lint" >&2
