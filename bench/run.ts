@@ -3,22 +3,26 @@
  * inputs, and rewrites the generated block of BENCHMARKS.md.
  *
  *   npm run bench -- [--reps 3] [--sizes 200000:3,1000000:1] [--gan-steps 5] [--study-steps 2]
- *                    [--backends tensorflow,wasm,cpu] [--skip-data] [--skip-markov] [--skip-gan] [--pipeline]
- *                    [--out BENCHMARKS.md] [--python PATH]
+ *                    [--bert-texts 256] [--backends tensorflow,wasm,cpu] [--skip-data] [--skip-markov]
+ *                    [--skip-gan] [--skip-embeddings] [--pipeline] [--out BENCHMARKS.md] [--python PATH]
  *
  * `npm run bench` first runs bench/setup.sh, which creates the reference's Python environment.
  * Every measurement runs in a fresh child process per repetition, the two sides alternating, and
  * each child reports its own time and peak RSS. See BENCHMARKS.md for what each measurement covers.
  */
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_BERT_MODEL } from '../embeddings/bert';
 import { BUNDLED_DATA_DIR } from '../infra/datasets';
 import { runChild } from './node/child';
 import { ensureCorpus } from './node/corpus';
+import { measureBert, measureWord2vec, type EmbeddingsSettings } from './node/embeddings-bench';
 import { describeMachine } from './node/machine';
 import { runPipeline } from './node/pipeline-run';
+import type { EmbeddingsResults } from './node/embeddings-report';
 import {
   writeReport,
   type BenchReport,
@@ -46,10 +50,12 @@ interface Options {
   sizes: Array<{ rows: number; reps: number }>;
   ganSteps: number;
   studySteps: number;
+  bertTexts: number;
   backends: string[];
   data: boolean;
   markov: boolean;
   gan: boolean;
+  embeddings: boolean;
   pipeline: boolean;
   out: string;
   python: string;
@@ -83,10 +89,12 @@ function parseOptions(argv: string[]): Options {
       sizes: { type: 'string', default: '200000:3,1000000:1' },
       'gan-steps': { type: 'string', default: '5' },
       'study-steps': { type: 'string', default: '2' },
+      'bert-texts': { type: 'string', default: '256' },
       backends: { type: 'string', default: 'tensorflow,wasm,cpu' },
       'skip-data': { type: 'boolean', default: false },
       'skip-markov': { type: 'boolean', default: false },
       'skip-gan': { type: 'boolean', default: false },
+      'skip-embeddings': { type: 'boolean', default: false },
       pipeline: { type: 'boolean', default: false },
       out: { type: 'string', default: join(ROOT, 'BENCHMARKS.md') },
       python: { type: 'string', default: DEFAULT_PYTHON },
@@ -97,13 +105,16 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(
       [
         'Usage: npm run bench -- [options]',
-        '  --reps N            repetitions of each measurement on the bundled files and of the Markov step (default 3)',
+        '  --reps N            repetitions of each measurement on the bundled files, of the Markov step and of',
+        '                      the word2vec fit, and timed passes of the BERT encoding (default 3)',
         '  --sizes R:N,...     larger corpora: R comments, measured N times each (default 200000:3,1000000:1); "" for none',
         '  --gan-steps N       timed GAN steps per implementation at the default preset shape (default 5)',
         '  --study-steps N     timed GAN steps at the study shape, seq 1200 and batch 8 (default 2)',
-        '  --backends LIST     TF.js backends to train on (default tensorflow,wasm,cpu);',
+        '  --bert-texts N      bundled train texts, cut to 40 words, that each BERT pass encodes (default 256)',
+        '  --backends LIST     TF.js backends to train on, and to encode with BERT except cpu (default tensorflow,wasm,cpu);',
         '                      tensorflow needs @tensorflow/tfjs-node and is reported as not measured without it',
-        '  --skip-data, --skip-markov, --skip-gan   leave a measurement out',
+        '  --skip-data, --skip-markov, --skip-gan, --skip-embeddings',
+        '                      leave a measurement out; BENCHMARKS.md keeps its results from the earlier run',
         '  --pipeline          also run the whole default pipeline once through the CLI (4 to 6 minutes on 2 cores)',
         '  --out FILE          Markdown file whose generated block is rewritten (default BENCHMARKS.md)',
         '  --python PATH       interpreter of the reference side (default .stack/bench-venv/bin/python)',
@@ -128,10 +139,12 @@ function parseOptions(argv: string[]): Options {
     sizes,
     ganSteps: positiveInteger(values['gan-steps'], '--gan-steps'),
     studySteps: positiveInteger(values['study-steps'], '--study-steps'),
+    bertTexts: positiveInteger(values['bert-texts'], '--bert-texts'),
     backends: parseBackends(values.backends),
     data: !values['skip-data'],
     markov: !values['skip-markov'],
     gan: !values['skip-gan'],
+    embeddings: !values['skip-embeddings'],
     pipeline: values.pipeline,
     out: resolve(values.out),
     python: values.python,
@@ -229,20 +242,81 @@ async function measureData(options: Options): Promise<DataCase[]> {
   return cases;
 }
 
+/** Token files of the bundled corpus: every kept text, and the texts of the train split. */
+interface TokenFiles {
+  all: string;
+  train: string;
+}
+
+let tokenFiles: Promise<TokenFiles> | undefined;
+
+/** Writes the token files with the product's data step, once per run. */
+function writeTokenFiles(): Promise<TokenFiles> {
+  tokenFiles ??= (async () => {
+    const files = {
+      all: join(DATA_DIR, 'tokens-bundled.txt'),
+      train: join(DATA_DIR, 'tokens-bundled-train.txt'),
+    };
+    progress(`writing the tokenized bundled corpus to ${files.all} and ${files.train} (untimed)`);
+    await runChild(
+      process.execPath,
+      [
+        ...nodeScript('data-step.ts'),
+        '--dir',
+        join(ROOT, BUNDLED_DATA_DIR),
+        '--tokens-out',
+        files.all,
+        '--train-tokens-out',
+        files.train,
+      ],
+      { timeoutSeconds: CHILD_TIMEOUT_SECONDS },
+    );
+    return files;
+  })();
+  return tokenFiles;
+}
+
 async function measureMarkov(options: Options): Promise<MarkovCase> {
-  const tokens = join(DATA_DIR, 'tokens-bundled.txt');
-  progress(`writing the tokenized bundled corpus to ${tokens} (untimed)`);
-  await runChild(
-    process.execPath,
-    [...nodeScript('data-step.ts'), '--dir', join(ROOT, BUNDLED_DATA_DIR), '--tokens-out', tokens],
-    { timeoutSeconds: CHILD_TIMEOUT_SECONDS },
-  );
+  const tokens = (await writeTokenFiles()).all;
   return measurePair(
     'Markov fit + 1,000 sentences',
     options.reps,
     { command: process.execPath, args: [...nodeScript('markov-step.ts'), '--tokens', tokens] },
     { command: options.python, args: [pythonScript('markov_step.py'), '--tokens', tokens] },
   );
+}
+
+/** Installs the default BERT model with infra/scripts/install-bert.sh unless its folder is complete. */
+function ensureBertModel(): string {
+  const model = join(ROOT, DEFAULT_BERT_MODEL);
+  const complete = ['config.json', 'vocab.txt', 'model.safetensors'].every((file) =>
+    existsSync(join(model, file)),
+  );
+  if (!complete) {
+    progress(`installing the BERT model into ${model} with infra/scripts/install-bert.sh`);
+    execFileSync('bash', [join(ROOT, 'infra', 'scripts', 'install-bert.sh')], {
+      cwd: ROOT,
+      stdio: ['ignore', process.stderr, process.stderr],
+    });
+  }
+  return model;
+}
+
+async function measureEmbeddings(options: Options): Promise<EmbeddingsResults> {
+  const settings: EmbeddingsSettings = {
+    python: options.python,
+    reps: options.reps,
+    bertTexts: options.bertTexts,
+    backends: options.backends,
+    trainTokens: (await writeTokenFiles()).train,
+    model: ensureBertModel(),
+    dataDir: DATA_DIR,
+    timeoutSeconds: CHILD_TIMEOUT_SECONDS,
+    progress,
+  };
+  const bert = await measureBert(settings);
+  const word2vec = await measureWord2vec(settings);
+  return { bert, word2vec };
 }
 
 interface GanResult {
@@ -340,6 +414,7 @@ async function main(): Promise<void> {
     // tf.profile in tfjs 4.22 overflows the call stack on the 1,200-step unrolled graph, so the study shape is not profiled.
     report.gan.push(await measureGanCase(options, 'study', 1200, 8, options.studySteps, false));
   }
+  if (options.embeddings) report.embeddings = await measureEmbeddings(options);
   if (options.pipeline) {
     progress('running the whole default pipeline through the CLI on a fresh storage prefix');
     try {

@@ -49,6 +49,11 @@ if ! "$VENV/bin/python" -c 'import pandas, numpy, spacy' 2>/dev/null; then
   echo "[bench setup] installing pandas, numpy and spaCy from PyPI" >&2
   "$VENV/bin/pip" install --quiet --disable-pip-version-check pandas 'numpy<2' 'spacy==3.8.*' >&2
 fi
+# gensim 4.3.3 requires numpy below 2 and scipy below 1.14, so it installs beside the Debian torch.
+if ! "$VENV/bin/python" -c 'import gensim' 2>/dev/null; then
+  echo "[bench setup] installing gensim from PyPI" >&2
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'gensim==4.3.*' 'numpy<2' >&2
+fi
 if [ "$torch_from_pypi" = true ] && ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
   echo "[bench setup] installing torch from PyPI" >&2
   "$VENV/bin/pip" install --quiet --disable-pip-version-check torch >&2

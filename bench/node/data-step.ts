@@ -2,7 +2,7 @@
  * Runs the work of the pipeline's fetch, dedup and tokenize stages on local gzip CSV files, without
  * Temporal, Parquet or S3, and times it.
  *
- *   node --import tsx bench/node/data-step.ts --dir data/cyberbully [--tokens-out FILE]
+ *   node --import tsx bench/node/data-step.ts --dir data/cyberbully [--tokens-out FILE] [--train-tokens-out FILE]
  *
  * The loop calls the same functions as activities/fetch.ts, activities/dedup.ts and
  * activities/tokenize.ts with their default options. It parses the CSV with row validation, drops
@@ -10,7 +10,8 @@
  * Then it tokenizes with tokenizeWords, applies the 1,200-token limit and the hashed train/test
  * split, and counts the vocabulary. It keeps no row after it is counted, as the stages keep none
  * after writing it. `--tokens-out` also writes each kept text's tokens, space-separated, one text a
- * line, as input for the Markov benchmark.
+ * line, as input for the Markov benchmark. `--train-tokens-out` writes the same for the texts of the
+ * train split only, which the pipeline fits its embeddings on, as input for the embedding benchmarks.
  * Prints one result line (see ./result.ts) with the time in seconds and the row counts.
  */
 import { createHash } from 'node:crypto';
@@ -48,7 +49,13 @@ interface DataCounts {
   tokenizeSeconds: number;
 }
 
-async function runDataStep(dir: string, tokensOut: string[] | undefined): Promise<DataCounts> {
+/** Lines of the token files: every kept text, and the kept texts of the train split. */
+interface TokenLines {
+  all?: string[];
+  train?: string[];
+}
+
+async function runDataStep(dir: string, tokensOut: TokenLines): Promise<DataCounts> {
   const counts: DataCounts = {
     rowsRead: 0,
     rejected: 0,
@@ -115,7 +122,11 @@ async function runDataStep(dir: string, tokensOut: string[] | undefined): Promis
       }
       counts.kept += 1;
       counts.tokens += tokens.length;
-      tokensOut?.push(tokens.join(' '));
+      if (tokensOut.all !== undefined || (tokensOut.train !== undefined && !inTest)) {
+        const line = tokens.join(' ');
+        tokensOut.all?.push(line);
+        if (!inTest) tokensOut.train?.push(line);
+      }
     }
   }
   counts.vocabulary = vocabulary.size;
@@ -124,16 +135,24 @@ async function runDataStep(dir: string, tokensOut: string[] | undefined): Promis
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { dir: { type: 'string' }, 'tokens-out': { type: 'string' } },
+    options: {
+      dir: { type: 'string' },
+      'tokens-out': { type: 'string' },
+      'train-tokens-out': { type: 'string' },
+    },
   });
   if (values.dir === undefined) throw new Error('--dir is required: the folder with the five gzip CSV files');
-  const tokenLines = values['tokens-out'] === undefined ? undefined : [];
+  const allFile = values['tokens-out'];
+  const trainFile = values['train-tokens-out'];
+  const tokenLines: TokenLines = {
+    all: allFile === undefined ? undefined : [],
+    train: trainFile === undefined ? undefined : [],
+  };
   const start = performance.now();
   const counts = await runDataStep(values.dir, tokenLines);
   const seconds = (performance.now() - start) / 1000;
-  if (tokenLines !== undefined && values['tokens-out'] !== undefined) {
-    writeFileSync(values['tokens-out'], tokenLines.join('\n') + '\n');
-  }
+  if (allFile !== undefined) writeFileSync(allFile, (tokenLines.all ?? []).join('\n') + '\n');
+  if (trainFile !== undefined) writeFileSync(trainFile, (tokenLines.train ?? []).join('\n') + '\n');
   emitResult({ seconds, counts });
 }
 

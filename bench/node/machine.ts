@@ -16,6 +16,8 @@ export interface MachineInfo {
   pandas: string;
   spacy: string;
   torch: string;
+  /** gensim's version, or "not installed". */
+  gensim: string;
   /** Intra-op threads PyTorch uses when the script does not set them. */
   torchThreads: number;
   /** The library behind the system's libblas.so.3, which Debian's PyTorch calls for matrix products. */
@@ -47,7 +49,7 @@ function packageVersion(name: string): string {
 export function describeMachine(python: string): MachineInfo {
   const versions = JSON.parse(
     execFileSync(python, [join(__dirname, '..', 'python', 'versions.py')], { encoding: 'utf8' }),
-  ) as Pick<MachineInfo, 'python' | 'numpy' | 'pandas' | 'spacy' | 'torch' | 'torchThreads'>;
+  ) as Pick<MachineInfo, 'python' | 'numpy' | 'pandas' | 'spacy' | 'torch' | 'gensim' | 'torchThreads'>;
   return {
     cpuModel: cpuModel(),
     cores: os.availableParallelism(),

@@ -1,6 +1,19 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  BERT_HEADING,
+  bertSection,
+  WORD2VEC_HEADING,
+  word2vecSection,
+  type EmbeddingsResults,
+} from './embeddings-report';
 import type { MachineInfo } from './machine';
 import type { PipelineRun } from './pipeline-run';
+import {
+  carriedSection,
+  carriedTargetRows,
+  parsePreviousResults,
+  type PreviousResults,
+} from './previous-results';
 import {
   formatBytes,
   formatRatio,
@@ -72,6 +85,7 @@ export interface BenchReport {
   data: DataCase[];
   markov?: MarkovCase;
   gan: GanCase[];
+  embeddings?: EmbeddingsResults;
   pipeline?: PipelineRun | { error: string };
 }
 
@@ -91,11 +105,14 @@ function machineSection(report: BenchReport): string {
     `- CPU: ${m.cpuModel}, ${m.cores} cores available to Node; memory ${formatBytes(m.memoryBytes)}; ${m.os}`,
     `- One-minute load average ${report.loadAverageStart.toFixed(2)} at the start and ` +
       `${report.loadAverageEnd.toFixed(2)} at the end. The benchmark keeps about one core busy, so a load ` +
-      `well above 1 means other jobs shared the ${m.cores} cores and slowed both sides.`,
+      `well above 1 means other jobs shared the ${m.cores} cores and slowed both sides. The exceptions are ` +
+      'native TensorFlow, OpenBLAS under PyTorch and the sides with one thread or worker per core, which ' +
+      `use all ${m.cores} cores and raise the load by themselves.`,
     `- Product: Node ${m.node}, TensorFlow.js ${m.tfjs} (tensorflow backend: native TensorFlow through ` +
       '@tensorflow/tfjs-node where installed; wasm backend: one thread; cpu backend: plain JavaScript)',
     `- Reference: Python ${m.python}, pandas ${m.pandas}, numpy ${m.numpy}, spaCy ${m.spacy}, ` +
-      `PyTorch ${m.torch} (default ${m.torchThreads} intra-op thread${m.torchThreads === 1 ? '' : 's'}; BLAS ${m.blas})`,
+      `PyTorch ${m.torch} (default ${m.torchThreads} intra-op thread${m.torchThreads === 1 ? '' : 's'}; BLAS ${m.blas}), ` +
+      `gensim ${m.gensim}`,
   ].join('\n');
 }
 
@@ -276,9 +293,39 @@ function pipelineSection(report: BenchReport): string {
   return lines.join('\n');
 }
 
-function targetsSection(report: BenchReport): string {
+/** Joins words as a list in prose: "a", "a and b", "a, b and c". */
+function listWords(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
+}
+
+/**
+ * Headings of the generated block's sections, without the "### " prefix. A run that skips a
+ * measurement finds that measurement's earlier sections by these headings.
+ */
+const HEADINGS = {
+  targets: 'Targets',
+  data: 'Data step: read, deduplicate, tokenize',
+  markov: 'Markov chain baseline',
+  gan: 'GAN training throughput',
+  profile: 'Where a TF.js training step goes',
+  pipeline: 'Whole pipeline, default config',
+} as const;
+
+/** Start of the pipeline section of a run without `--pipeline`, which is not worth carrying over. */
+const PIPELINE_NOT_RUN = 'Not measured in this run';
+
+function targetsSection(report: BenchReport, previous: PreviousResults | undefined): string {
   const rows: string[][] = [];
-  if (report.data.length > 0) {
+  const carried: string[] = [];
+  const carry = (name: string, prefix: string): void => {
+    const earlier = carriedTargetRows(previous, [prefix]);
+    if (earlier.length === 0) return;
+    rows.push(...earlier);
+    carried.push(name);
+  };
+  if (report.data.length === 0) {
+    carry('data step', 'data step');
+  } else {
     const ratios = report.data.map((item) => medianRatio(item.reference.seconds, item.product.seconds));
     const worst = Math.min(...ratios);
     rows.push([
@@ -302,7 +349,9 @@ function targetsSection(report: BenchReport): string {
       ]);
     }
   }
-  if (report.markov) {
+  if (!report.markov) {
+    carry('Markov chain', 'Markov');
+  } else {
     const ratio = medianRatio(report.markov.reference.seconds, report.markov.product.seconds);
     rows.push([
       `Markov fit + 1,000 sentences ≥ ${TARGETS.markov}×`,
@@ -313,6 +362,7 @@ function targetsSection(report: BenchReport): string {
       ),
     ]);
   }
+  if (report.gan.length === 0) carry('GAN training', 'GAN training');
   for (const item of report.gan) {
     const baseline = item.sides.find((side) => side.role === 'baseline');
     const products = item.sides.filter((side) => side.role === 'product');
@@ -330,11 +380,19 @@ function targetsSection(report: BenchReport): string {
       ),
     ]);
   }
-  return markdownTable(['target', 'measured (median ratio)', 'verdict'], rows);
+  const table = markdownTable(['target', 'measured (median ratio)', 'verdict'], rows);
+  if (carried.length === 0) return table;
+  return (
+    `${table}\n\nThis run skipped the ${listWords(carried)} measurements, so their rows are carried over ` +
+    'from the earlier run that each of their sections below names.'
+  );
 }
 
-/** Renders the generated block: everything between the two markers. */
-export function renderResults(report: BenchReport): string {
+/**
+ * Renders the generated block: everything between the two markers. The sections of measurements
+ * that this run skipped are carried over from `previous`, the block of an earlier run, when it has them.
+ */
+export function renderResults(report: BenchReport, previous?: PreviousResults): string {
   const sections = [
     BEGIN_MARKER,
     '',
@@ -348,34 +406,61 @@ export function renderResults(report: BenchReport): string {
     '',
     'Speed-up is the reference time divided by the product time, both medians of the same run (above 1: the ' +
       'product is faster). Times are measured inside each process, after its imports.',
-    '',
-    '### Targets',
-    '',
-    targetsSection(report),
   ];
+  const add = (heading: string, body: string | undefined): void => {
+    if (body !== undefined) sections.push('', `### ${heading}`, '', body);
+  };
+  const carry = (heading: string): void => add(heading, carriedSection(previous, heading));
+
+  add(HEADINGS.targets, targetsSection(report, previous));
   if (report.data.length > 0) {
-    sections.push('', '### Data step: read, deduplicate, tokenize', '', dataSection(report.data));
+    add(HEADINGS.data, dataSection(report.data));
+  } else {
+    carry(HEADINGS.data);
   }
-  if (report.markov) sections.push('', '### Markov chain baseline', '', markovSection(report.markov));
+  if (report.markov) {
+    add(HEADINGS.markov, markovSection(report.markov));
+  } else {
+    carry(HEADINGS.markov);
+  }
   if (report.gan.length > 0) {
-    sections.push('', '### GAN training throughput', '', ganSection(report.gan));
-    const profiles = profileSection(report.gan);
-    if (profiles) sections.push('', '### Where a TF.js training step goes', '', profiles);
+    add(HEADINGS.gan, ganSection(report.gan));
+    add(HEADINGS.profile, profileSection(report.gan) || undefined);
+  } else {
+    carry(HEADINGS.gan);
+    carry(HEADINGS.profile);
   }
-  sections.push('', '### Whole pipeline, default config', '', pipelineSection(report));
+  if (report.embeddings) {
+    add(BERT_HEADING, bertSection(report.embeddings.bert));
+    add(WORD2VEC_HEADING, word2vecSection(report.embeddings.word2vec));
+  } else {
+    carry(BERT_HEADING);
+    carry(WORD2VEC_HEADING);
+  }
+  const earlierPipeline = previous?.sections.get(HEADINGS.pipeline);
+  if (report.pipeline === undefined && earlierPipeline && !earlierPipeline.startsWith(PIPELINE_NOT_RUN)) {
+    carry(HEADINGS.pipeline);
+  } else {
+    add(HEADINGS.pipeline, pipelineSection(report));
+  }
   sections.push('', END_MARKER);
   return sections.join('\n');
 }
 
 /**
  * Replaces the generated block of `file`, or creates the file with only a title and the block, and
- * formats the whole file with the project's Prettier settings, which `npm test` checks.
+ * formats the whole file with the project's Prettier settings, which `npm test` checks. The block
+ * it replaces provides the sections of the measurements that this run skipped.
  */
 export async function writeReport(file: string, report: BenchReport): Promise<void> {
-  const block = renderResults(report);
   const existing = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
   const begin = existing.indexOf(BEGIN_MARKER);
   const end = existing.indexOf(END_MARKER);
+  const previous =
+    begin >= 0 && end > begin
+      ? parsePreviousResults(existing.slice(begin + BEGIN_MARKER.length, end))
+      : undefined;
+  const block = renderResults(report, previous);
   const updated =
     begin >= 0 && end > begin
       ? existing.slice(0, begin) + block + existing.slice(end + END_MARKER.length)

@@ -8,6 +8,14 @@ import pandas
 import spacy
 import torch
 
+try:
+    import gensim
+
+    GENSIM_VERSION = gensim.__version__
+except ImportError:
+    # Only the word2vec reference needs gensim, which bench/setup.sh installs.
+    GENSIM_VERSION = "not installed"
+
 print(
     json.dumps(
         {
@@ -16,6 +24,7 @@ print(
             "pandas": pandas.__version__,
             "spacy": spacy.__version__,
             "torch": torch.__version__,
+            "gensim": GENSIM_VERSION,
             "torchThreads": torch.get_num_threads(),
         }
     )
