@@ -2,8 +2,14 @@ import { access } from 'node:fs/promises';
 import * as path from 'node:path';
 import { log } from '@temporalio/activity';
 import { bertEmbedding } from '../embeddings/bert';
+import { describeModelLocation, loadBertModel } from '../embeddings/bert/model';
 import { scalarEmbedding } from '../embeddings/scalar';
-import type { EmbeddingContext, EmbeddingFactory, EmbeddingStrategy } from '../embeddings/strategy';
+import {
+  encodeBatch,
+  type EmbeddingContext,
+  type EmbeddingFactory,
+  type EmbeddingStrategy,
+} from '../embeddings/strategy';
 import { word2vecEmbedding } from '../embeddings/word2vec';
 import type { EmbeddingStrategyName, StorageConfig } from '../infra/config';
 import { ParquetS3Writer, describeSchema, readParquetFiles, type TableSchema } from '../infra/parquet';
@@ -123,11 +129,6 @@ export async function loadStrategy(
 /** Files a BERT model location must contain. */
 export const BERT_MODEL_FILES = ['config.json', 'vocab.txt', 'model.safetensors'] as const;
 
-/** Resolves a model location for messages: an absolute folder path, or the s3:// URI unchanged. */
-export function describeModelLocation(location: string): string {
-  return location.startsWith('s3://') ? location : path.resolve(location);
-}
-
 async function missingModelFile(storage: Storage, location: string): Promise<string | undefined> {
   for (const file of BERT_MODEL_FILES) {
     if (location.startsWith('s3://')) {
@@ -155,6 +156,8 @@ export interface StrategyCheck {
   ready: EmbeddingStrategyName[];
   /** Strategies left out, each with the reason and how to enable it. */
   skipped: Partial<Record<EmbeddingStrategyName, string>>;
+  /** Strategies whose branch failed, each with the error; set by the workflow after the branches. */
+  failed?: Partial<Record<EmbeddingStrategyName, string>>;
 }
 
 /**
@@ -167,8 +170,8 @@ export async function checkEmbeddingStrategies(input: StrategyCheckInput): Promi
   for (const strategy of input.strategies) {
     if (strategy === 'bert') {
       const missing = await missingModelFile(storage, input.bertModel);
+      const where = describeModelLocation(input.bertModel);
       if (missing) {
-        const where = describeModelLocation(input.bertModel);
         result.skipped.bert =
           `BERT skipped: no ${missing} in the model location ${where}. ` +
           'Run `bash infra/scripts/install-bert.sh` to install the default all-MiniLM-L6-v2, or set ' +
@@ -177,10 +180,59 @@ export async function checkEmbeddingStrategies(input: StrategyCheckInput): Promi
         log.warn('embedding strategy skipped', { strategy, missing, location: where });
         continue;
       }
+      // Loading the model once here turns a broken model (invalid config, vocabulary or weights)
+      // into a skip with the reason, instead of an embed stage that fails on every retry.
+      try {
+        (await loadBertModel(input.bertModel, { storage })).dispose();
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        result.skipped.bert =
+          `BERT skipped: the model at ${where} could not be loaded (${reason}). ` +
+          'Supply config.json, vocab.txt and model.safetensors of a BERT model (README, "BERT models").';
+        log.warn('embedding strategy skipped', { strategy, location: where, error: reason });
+        continue;
+      }
     }
     result.ready.push(strategy);
   }
   return result;
+}
+
+/** Texts per call to the strategy while encoding a split; the stage heartbeats between calls. */
+const ENCODE_CHUNK = 64;
+/** Max size of one padded batch of encodings, in bytes. */
+const ENCODE_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/** Option fields that change only speed or memory, never the encodings, per strategy. */
+const SPEED_ONLY_SETTINGS: Partial<Record<EmbeddingStrategyName, string[]>> = {
+  bert: ['batchSize', 'cacheMegabytes'],
+};
+
+/**
+ * Returns the options that decide the embed stage's output, for its fingerprint. Batch sizes and
+ * caches are left out, so tuning them reuses finished stages, and the sample seed counts only
+ * when a limit makes the stage sample.
+ */
+// NOTE: a BERT model is identified by its location only, so replacing the files at the same
+// location reuses stages encoded with the old model; use a new folder for a new model.
+export function fingerprintOptions(options: EmbedStageOptions): Record<string, unknown> {
+  const settings = { ...(options.settings as Record<string, unknown>) };
+  for (const field of SPEED_ONLY_SETTINGS[options.strategy] ?? []) delete settings[field];
+  const samples = options.limits.train !== undefined || options.limits.test !== undefined;
+  return {
+    strategy: options.strategy,
+    settings,
+    limits: options.limits,
+    ...(samples ? { sampleSeed: options.sampleSeed } : {}),
+  };
+}
+
+/**
+ * Rows per Parquet row group for encodings of `dimension` values per word: the configured count
+ * for narrow encodings, fewer for wide ones, so a BERT row group stays a few megabytes.
+ */
+function rowGroupRows(batchRows: number, dimension: number): number {
+  return Math.max(64, Math.min(batchRows, Math.floor((batchRows * 16) / dimension)));
 }
 
 async function encodeSplit(
@@ -193,13 +245,19 @@ async function encodeSplit(
   key: string,
   progress: Progress,
 ): Promise<StageManifest['tables'][string]> {
-  const writer = await ParquetS3Writer.open<EncodedRow>(storage, key, ENCODED_SCHEMA, options.batchRows);
+  const writer = await ParquetS3Writer.open<EncodedRow>(
+    storage,
+    key,
+    ENCODED_SCHEMA,
+    rowGroupRows(options.batchRows, strategy.dimension),
+  );
   let batch: TokenRow[] = [];
+  let longest = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const texts = batch.map((row) => splitTokens(row.tokens));
-    const longest = Math.max(...texts.map((tokens) => tokens.length));
-    const values = await strategy.encode(texts, longest);
+    // Heartbeats between chunks: one BERT chunk takes seconds on a CPU backend.
+    const values = await encodeBatch(strategy, texts, longest, ENCODE_CHUNK, () => progress.advance(0));
     const stride = longest * strategy.dimension;
     for (let index = 0; index < batch.length; index++) {
       const row = batch[index] as TokenRow;
@@ -214,10 +272,17 @@ async function encodeSplit(
     }
     progress.advance(batch.length);
     batch = [];
+    longest = 0;
   };
   try {
     for await (const row of splitRows(storage, upstream, split, chosen)) {
+      // The batch is padded to its longest text, so one long text can make it large: flush early
+      // when the padded batch would pass ENCODE_BUDGET_BYTES.
+      const length = row.tokens.length === 0 ? 0 : row.tokens.split(' ').length;
+      const padded = (batch.length + 1) * Math.max(longest, length) * strategy.dimension * 4;
+      if (batch.length > 0 && padded > ENCODE_BUDGET_BYTES) await flush();
       batch.push(row);
+      longest = Math.max(longest, length);
       if (batch.length >= options.encodeBatch) await flush();
     }
     await flush();
@@ -251,7 +316,7 @@ export async function embedTokens(input: EmbedInput): Promise<StageResult> {
       version: EMBED_VERSION,
       prefix: input.storage.prefix,
       inputs: [inputOf(upstream)],
-      options,
+      options: fingerprintOptions(options),
     },
     async (dir) => {
       const progress = new Progress(`embed ${options.strategy}`, 'texts');

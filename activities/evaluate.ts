@@ -73,6 +73,9 @@ async function readTokens(
  * scoring and the two-sample tests, which read overlapping slices of the same texts, encode each
  * text once: with BERT, encoding is most of the evaluation's time.
  */
+/** Texts per encode call; the stage heartbeats between calls. */
+const ENCODE_CHUNK = 64;
+
 class EncodedSource {
   private values: Float32Array;
   private encoded: number;
@@ -83,6 +86,7 @@ class EncodedSource {
     private readonly texts: ReadonlyArray<readonly string[]>,
     private readonly seqLen: number,
     preEncoded?: { values: Float32Array; count: number },
+    private readonly onChunk?: () => void,
   ) {
     this.stride = seqLen * strategy.dimension;
     this.values = preEncoded?.values ?? new Float32Array(0);
@@ -100,7 +104,13 @@ class EncodedSource {
   /** Encodings of texts [start, end), [end - start, seqLen, dimension]. */
   async range(start: number, end: number): Promise<EncodedTexts> {
     if (end > this.encoded) {
-      const added = await encodeBatch(this.strategy, this.texts.slice(this.encoded, end), this.seqLen);
+      const added = await encodeBatch(
+        this.strategy,
+        this.texts.slice(this.encoded, end),
+        this.seqLen,
+        ENCODE_CHUNK,
+        this.onChunk,
+      );
       const grown = new Float32Array(end * this.stride);
       grown.set(this.values.subarray(0, this.encoded * this.stride));
       grown.set(added, this.encoded * this.stride);
@@ -243,7 +253,7 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
         options,
       },
       async (dir) => {
-        const progress = new Progress('evaluate', 'steps');
+        const progress = new Progress(`evaluate ${String(embedded.counts.strategy)}`, 'steps');
         const heartbeat = (phase: string) => progress.start(phase);
         heartbeat('loading models');
         const strategy = await loadStrategy(storage, embedded);
@@ -295,7 +305,8 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
             options.scoreLimit,
           );
           const markovTexts = await readTokens(storage, markov, 'samples');
-          const markovEncoded = new EncodedSource(strategy, markovTexts, config.seqLen);
+          const keepAlive = () => progress.advance(0);
+          const markovEncoded = new EncodedSource(strategy, markovTexts, config.seqLen, undefined, keepAlive);
           const score = (batch: { values: Float32Array; lengths: Int32Array }) =>
             scoreSamples(tf, discriminator.model, config, dimension, batch);
           const full = Int32Array.from({ length: options.generatorSamples }, () => config.seqLen);
@@ -377,7 +388,10 @@ export function createEvaluateActivities(loaded: LoadedTensorFlow) {
             if (row.model === 'real') continue;
             const fake =
               row.model === 'gan'
-                ? { texts: ganTexts, encoded: new EncodedSource(strategy, ganTexts, config.seqLen) }
+                ? {
+                    texts: ganTexts,
+                    encoded: new EncodedSource(strategy, ganTexts, config.seqLen, undefined, keepAlive),
+                  }
                 : { texts: markovTexts, encoded: markovEncoded };
             Object.assign(row, await twoSample(config, dimension, real, fake, options));
           }

@@ -211,7 +211,10 @@ export async function writeReport(input: ReportInput, logger: ReportLogger = log
   const rank = (strategy: string) => (order.includes(strategy) ? order.indexOf(strategy) : order.length);
   branches.sort((a, b) => rank(a.strategy) - rank(b.strategy));
   trainingLines.sort((a, b) => rank(a.title) - rank(b.title));
-  const skipped: Record<string, string> = { ...(input.strategies?.skipped ?? {}) };
+  const skipped: Record<string, string> = {
+    ...(input.strategies?.skipped ?? {}),
+    ...(input.strategies?.failed ?? {}),
+  };
   if (trainingLines.length > 0) {
     sections.push({
       title: 'Training',

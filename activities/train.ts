@@ -26,6 +26,13 @@ export const LOSSES_SCHEMA: TableSchema = {
   g_grad_norm: { type: 'DOUBLE' },
 };
 
+/**
+ * Upper bound on the generator's dense layer, (seqLen * hiddenSize) x (seqLen * dimension)
+ * weights. Training keeps the weights, their gradients and the momentum, so 200 million weights
+ * take about 2.4 GB; the study preset with word2vec (346 million) or BERT (11 billion) is over it.
+ */
+const MAX_GENERATOR_DENSE_WEIGHTS = 200_000_000;
+
 export interface TrainInput {
   storage: StorageConfig;
   embedManifestKey: string;
@@ -34,7 +41,8 @@ export interface TrainInput {
 
 /** Heartbeat details of the train activity; a retried attempt reads `checkpointKey` to resume. */
 export interface TrainHeartbeat {
-  stage: 'train';
+  /** "train <strategy>", the stage's name in the pipeline status. */
+  stage: string;
   phase: string;
   done: number;
   total: number;
@@ -111,6 +119,16 @@ export function createTrainActivities(loaded: LoadedTensorFlow) {
     }
     const dimension = Number((upstream.counts as { dimension?: number }).dimension ?? 1);
     const options = { gan, seed: input.options.seed, preset: input.options.preset };
+    const denseWeights = gan.seqLen * gan.hiddenSize * gan.seqLen * dimension;
+    if (denseWeights > MAX_GENERATOR_DENSE_WEIGHTS) {
+      const strategy = String(upstream.counts.strategy);
+      throw invalidInput(
+        `The generator's dense layer would have ${denseWeights.toLocaleString('en-US')} weights ` +
+          `(seqLen ${gan.seqLen} x hiddenSize ${gan.hiddenSize} x seqLen x ${dimension} values per ${strategy} word), ` +
+          `more than the ${MAX_GENERATOR_DENSE_WEIGHTS.toLocaleString('en-US')} that fit in memory. ` +
+          'Lower stages.train.overrides.seqLen, or run this preset with stages.embed.strategies=["scalar"].',
+      );
+    }
 
     return runStage(
       storage,
@@ -158,7 +176,7 @@ export function createTrainActivities(loaded: LoadedTensorFlow) {
         const beat = (phase: string) => {
           const last = trainer.history[trainer.history.length - 1];
           const heartbeat: TrainHeartbeat = {
-            stage: 'train',
+            stage: `train ${String(upstream.counts.strategy)}`,
             phase,
             done: trainer.progress.step,
             total: totalSteps,

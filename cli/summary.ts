@@ -1,5 +1,6 @@
 import { branchOf } from '../workflows/branches';
 import { classifierComparisonTable, strategyComparisonTable, toText, type Table } from '../eval/tables';
+import type { Evaluation } from '../eval/evaluation';
 import type { PipelineResult } from '../workflows/pipeline';
 
 function count(value: number): string {
@@ -56,7 +57,10 @@ export function formatSummary(
     );
   }
   out.push('');
-  const evaluations = result.report?.evaluations ?? [];
+  // Runs made before the strategies ran side by side stored one evaluation, of the scalar GAN.
+  const legacy = (result.report as { evaluation?: Evaluation } | undefined)?.evaluation;
+  const evaluations =
+    result.report?.evaluations ?? (legacy ? [{ strategy: 'scalar', evaluation: legacy }] : []);
   if (evaluations.length > 0) {
     out.push(
       'Text metrics, one GAN column per embedding strategy (real text is the reference):',

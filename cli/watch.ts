@@ -28,24 +28,37 @@ export function formatProgress(stage: string, progress: HeartbeatProgress | unde
   return `${stage}: ${progress.phase ?? 'working'} ${amount} ${unit}${share}`;
 }
 
-/** Returns the latest heartbeat of the pending activity of `stage`; stages can run side by side. */
-async function pendingProgress(
-  handle: WorkflowHandle,
-  stage: string,
-): Promise<HeartbeatProgress | undefined> {
+/** Returns the latest heartbeat of each pending activity, by the stage name it reports. */
+async function pendingProgress(handle: WorkflowHandle): Promise<Map<string, HeartbeatProgress>> {
   const description = await handle.describe();
-  const pending = description.raw.pendingActivities ?? [];
-  for (const activity of pending) {
+  const byStage = new Map<string, HeartbeatProgress>();
+  for (const activity of description.raw.pendingActivities ?? []) {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     if (!payload?.data) continue;
     try {
       const progress = JSON.parse(Buffer.from(payload.data).toString('utf8')) as HeartbeatProgress;
-      if (progress.stage === stage) return progress;
+      if (progress.stage) byStage.set(progress.stage, progress);
     } catch {
       // A heartbeat that is not JSON carries no progress to show.
     }
   }
-  return undefined;
+  return byStage;
+}
+
+/**
+ * Renders the progress of the stages in progress. Branch stages that wait for the training worker
+ * have sent no heartbeat yet, so they show as waiting.
+ */
+export function formatRunning(
+  stages: PipelineStatus['stages'],
+  progress: Map<string, HeartbeatProgress>,
+): string {
+  const running = stages.filter((stage) => stage.status === 'running');
+  const active = running.filter((stage) => progress.has(stage.name));
+  const waiting = running.filter((stage) => !progress.has(stage.name));
+  const parts = active.map((stage) => formatProgress(stage.name, progress.get(stage.name)));
+  if (waiting.length > 0) parts.push(`waiting: ${waiting.map((stage) => stage.name).join(', ')}`);
+  return parts.join(' | ');
 }
 
 /**
@@ -78,7 +91,7 @@ export async function watchProgress(
         }
       }
       if (status.currentStage) {
-        const line = formatProgress(status.currentStage, await pendingProgress(handle, status.currentStage));
+        const line = formatRunning(status.stages, await pendingProgress(handle));
         if (line !== lastLine) {
           process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
           lastLine = line;

@@ -9,7 +9,7 @@ import type { EmbeddingFactory, EmbeddingStrategy } from './strategy';
  * `scale: "unit"` (the default) divides ids by the vocabulary size so inputs lie in [0, 1], where
  * an LSTM's tanh does not saturate. `scale: "raw"` feeds the integers as the study did.
  */
-export const scalarOptionsSchema = z.object({
+export const scalarOptionsSchema = z.strictObject({
   scale: z.enum(['unit', 'raw']).default('unit'),
 });
 export type ScalarOptions = z.infer<typeof scalarOptionsSchema>;

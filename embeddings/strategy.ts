@@ -61,19 +61,22 @@ export function wordsOf(decoded: ReadonlyArray<string | null>): string[] {
 
 /**
  * Encodes many token sequences into one [count, seqLen, dimension] array, `chunk` texts per call
- * to the strategy so that model-backed strategies keep their working memory bounded.
+ * to the strategy so that model-backed strategies keep their working memory bounded. `onChunk`
+ * gets the number of texts encoded so far after each call, e.g. to heartbeat.
  */
 export async function encodeBatch(
   strategy: EmbeddingStrategy,
   texts: ReadonlyArray<readonly string[]>,
   seqLen: number,
   chunk = 256,
+  onChunk?: (encoded: number) => void,
 ): Promise<Float32Array> {
   const stride = seqLen * strategy.dimension;
   const values = new Float32Array(texts.length * stride);
   for (let start = 0; start < texts.length; start += chunk) {
     const part = texts.slice(start, start + chunk);
     values.set(await strategy.encode(part, seqLen), start * stride);
+    onChunk?.(start + part.length);
   }
   return values;
 }

@@ -1,16 +1,19 @@
 import { Random } from '../lib/random';
 import { PROGRESS_INTERVAL_MS, type Corpus } from './word2vec-corpus';
-import type { Word2vecOptions } from './word2vec';
+import type { Word2vecOptions } from './word2vec-options';
 
 /** Time after which training yields to the event loop, in milliseconds. */
 const YIELD_INTERVAL_MS = 50;
 /** Tokens trained between two looks at the clock: a few milliseconds of work. */
 const CLOCK_CHECK_TOKENS = 4096;
 
-/** Sigmoid lookup table as in the original word2vec: 1000 steps over [-6, 6]. */
+/**
+ * Sigmoid lookup table as in the original word2vec: 1000 steps over [-6, 6], plus one entry for
+ * scores that round up to the top index (a score just below 6 can, in floating point).
+ */
 const SIGMOID_TABLE_SIZE = 1000;
 const MAX_EXP = 6;
-const SIGMOID_TABLE = Float32Array.from({ length: SIGMOID_TABLE_SIZE }, (_, i) => {
+const SIGMOID_TABLE = Float32Array.from({ length: SIGMOID_TABLE_SIZE + 1 }, (_, i) => {
   const e = Math.exp(((i / SIGMOID_TABLE_SIZE) * 2 - 1) * MAX_EXP);
   return e / (e + 1);
 });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { bertOptionsSchema } from '../embeddings/bert';
+import { bertOptionsSchema } from '../embeddings/bert-options';
 import { scalarOptionsSchema } from '../embeddings/scalar';
-import { word2vecOptionsSchema } from '../embeddings/word2vec';
+import { word2vecOptionsSchema } from '../embeddings/word2vec-options';
 import { ganConfigSchema } from '../ml/config';
 import { cyberbullyDataset } from './datasets';
 
@@ -98,7 +98,7 @@ export const EMBEDDING_STRATEGIES = ['scalar', 'word2vec', 'bert'] as const;
 export type EmbeddingStrategyName = (typeof EMBEDDING_STRATEGIES)[number];
 
 /** Most texts a strategy encodes per split; unset encodes the whole split. */
-const splitLimitsSchema = z.object({
+const splitLimitsSchema = z.strictObject({
   train: z.number().int().min(1).optional(),
   test: z.number().int().min(1).optional(),
 });
@@ -123,7 +123,7 @@ export const embedOptionsSchema = z.strictObject({
    * evaluation then see only those texts for that strategy.
    */
   maxTexts: z
-    .object({
+    .strictObject({
       scalar: splitLimitsSchema.default({}),
       word2vec: splitLimitsSchema.default({}),
       bert: splitLimitsSchema.default({ train: 2000, test: 500 }),
@@ -240,12 +240,25 @@ export function describeIssues(error: z.ZodError): string[] {
 
 /** Validates a raw object as a run config, throwing a ConfigError that lists every invalid field. */
 export function parseRunConfig(raw: unknown, origin = 'config'): RunConfig {
-  const result = runConfigSchema.safeParse(raw);
+  const result = runConfigSchema.safeParse(upgradeRunConfig(raw));
   if (!result.success) {
     const problems = describeIssues(result.error);
     throw new ConfigError(`Invalid ${origin}:\n  ${problems.join('\n  ')}`, problems);
   }
   return result.data;
+}
+
+/**
+ * Rewrites fields of older configs into their current form, so `resume` works on runs made
+ * before the strategies ran side by side: `stages.embed.strategy: "x"` becomes
+ * `stages.embed.strategies: ["x"]`.
+ */
+function upgradeRunConfig(raw: unknown): unknown {
+  const embed = (raw as { stages?: { embed?: Record<string, unknown> } } | undefined)?.stages?.embed;
+  if (!embed || typeof embed.strategy !== 'string' || embed.strategies !== undefined) return raw;
+  const { strategy, ...rest } = embed;
+  const stages = (raw as { stages: Record<string, unknown> }).stages;
+  return { ...(raw as object), stages: { ...stages, embed: { ...rest, strategies: [strategy] } } };
 }
 
 /** Returns the configuration of a run with no file and no flags: the bundled comment corpus and local storage. */

@@ -141,18 +141,29 @@ export function scoreAnswers(answers: readonly AnswerRecord[], confidence = 0.95
 const SOURCE_NAMES: Record<string, string> = { real: 'real text', gan: 'GAN', markov: 'Markov chain' };
 const GENERATOR_ORDER = ['gan', 'markov'];
 
+/** Embedding strategies in report order; a branch's GAN source is named "gan <strategy>". */
+const STRATEGY_ORDER = ['scalar', 'word2vec', 'bert'];
+
 function compareGenerators(a: string, b: string): number {
   const rank = (source: string) => {
-    const index = GENERATOR_ORDER.indexOf(source);
+    const family = source.startsWith('gan ') ? 'gan' : source;
+    const index = GENERATOR_ORDER.indexOf(family);
     return index === -1 ? GENERATOR_ORDER.length : index;
   };
   const byRank = rank(a) - rank(b);
   if (byRank !== 0) return byRank;
+  const strategyRank = (source: string) => {
+    const index = STRATEGY_ORDER.indexOf(source.slice('gan '.length));
+    return index === -1 ? STRATEGY_ORDER.length : index;
+  };
+  const byStrategy = strategyRank(a) - strategyRank(b);
+  if (byStrategy !== 0) return byStrategy;
   return a.localeCompare(b);
 }
 
 /** Returns the name people read for a source, as the report's tables name models. */
 export function sourceLabel(source: string): string {
+  if (source.startsWith('gan ')) return `GAN, ${source.slice('gan '.length)}`;
   return SOURCE_NAMES[source] ?? source;
 }
 

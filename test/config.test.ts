@@ -77,13 +77,27 @@ describe('run config', () => {
     expect(config.stages.embed.word2vec.vectorSize).toBe(12);
   });
 
-  it('rejects a repeated strategy and the old single-strategy field', () => {
+  it('rejects a repeated strategy', () => {
     const repeated = configError(() =>
       buildRunConfig({ sets: ['stages.embed.strategies=["bert","bert"]'] }, storage),
     );
     expect(repeated.message).toContain('must not name a strategy twice');
-    const old = configError(() => buildRunConfig({ sets: ['stages.embed.strategy=scalar'] }, storage));
-    expect(old.message).toContain('stages.embed');
+  });
+
+  it('upgrades the old single strategy field', () => {
+    const config = buildRunConfig({ sets: ['stages.embed.strategy=word2vec'] }, storage);
+    expect(config.stages.embed.strategies).toEqual(['word2vec']);
+  });
+
+  it('rejects misspelt embedding options', () => {
+    const error = configError(() =>
+      buildRunConfig(
+        { sets: ['stages.embed.bert.modle="/x"', 'stages.embed.maxTexts.bret={"train":5}'] },
+        storage,
+      ),
+    );
+    expect(error.message).toContain('modle');
+    expect(error.message).toContain('bret');
   });
 
   it('rejects GAN overrides with unknown or invalid fields', () => {

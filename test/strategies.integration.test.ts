@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSummary } from '../cli/summary';
 import { buildRunConfig, uploadLocalSources, workflowIdFor } from '../cli/run-config';
@@ -129,15 +132,18 @@ describe('embedding strategies side by side', () => {
 
   it('skips BERT with instructions when its model is missing', async () => {
     const result = await run(
-      smallRun(['stages.embed.strategies=["bert"]', 'stages.embed.bert.model="/nonexistent/bert-model"']),
+      smallRun([
+        'stages.embed.strategies=["scalar","bert"]',
+        'stages.embed.bert.model="/nonexistent/bert-model"',
+      ]),
       'no-bert',
     );
-    expect(result.strategies?.ready).toEqual([]);
+    expect(result.strategies?.ready).toEqual(['scalar']);
     const note = result.strategies?.skipped.bert ?? '';
     expect(note).toContain('BERT skipped: no config.json in the model location /nonexistent/bert-model');
     expect(note).toContain('infra/scripts/install-bert.sh');
     expect(note).toContain('bert-base-uncased');
-    expect(result.report!.evaluations).toEqual([]);
+    expect(result.report!.evaluations.map((branch) => branch.strategy)).toEqual(['scalar']);
     const markdown = (await getBytes(stack.storage, result.report!.markdownKey)).toString('utf8');
     expect(markdown).toContain('BERT skipped');
     expect(formatSummary(result, {})).toContain('BERT skipped');
@@ -145,5 +151,30 @@ describe('embedding strategies side by side', () => {
     const status = await stack.client.workflow.getHandle(result.workflowId).query(pipelineStatusQuery);
     const bertStages = status.stages.filter((stage) => stage.name.endsWith(' bert'));
     expect(bertStages.map((stage) => stage.status)).toEqual(['skipped', 'skipped', 'skipped']);
+  }, 300_000);
+
+  it('skips a BERT model that fails to load', async () => {
+    const model = writeTinyBert();
+    writeFileSync(join(model, 'model.safetensors'), 'not a safetensors file');
+    const result = await run(
+      smallRun(['stages.embed.strategies=["scalar","bert"]', `stages.embed.bert.model="${model}"`]),
+      'broken-bert',
+    );
+    expect(result.strategies?.ready).toEqual(['scalar']);
+    expect(result.strategies?.skipped.bert).toContain(
+      `BERT skipped: the model at ${model} could not be loaded`,
+    );
+  }, 300_000);
+
+  it('fails when no strategy can run', async () => {
+    const failure = await run(
+      smallRun(['stages.embed.strategies=["bert"]', 'stages.embed.bert.model="/nonexistent/bert-model"']),
+      'none',
+    ).then(
+      () => undefined,
+      (error: unknown) => error as WorkflowFailedError,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(failure?.cause?.message).toContain('No embedding strategy can run. BERT skipped');
   }, 300_000);
 });

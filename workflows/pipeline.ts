@@ -125,6 +125,8 @@ export function stageNames(strategies: readonly string[]): string[] {
   return ['fetch', 'dedup', 'tokenize', 'markov', ...branchStages, 'report'];
 }
 
+// NOTE: runs started before the embedding branches existed scheduled a different activity
+// sequence and cannot replay on this code; let them finish or terminate them before deploying.
 export async function textGanPipeline(config: RunConfig): Promise<PipelineResult> {
   const status: PipelineStatus = {
     stages: stageNames(config.stages.embed.strategies).map((name) => ({ name, status: 'pending' })),
@@ -237,6 +239,13 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
     { summary: `check the models of ${embed.strategies.join(', ')}` },
     [{ storage: config.storage, strategies: embed.strategies, bertModel: embed.bert.model }],
   );
+  if (check.ready.length === 0) {
+    throw ApplicationFailure.nonRetryable(
+      `No embedding strategy can run. ${Object.values(check.skipped).join(' ')}`,
+      'NoEmbeddingStrategy',
+      check,
+    );
+  }
   for (const [strategy, reason] of Object.entries(check.skipped)) {
     for (const step of BRANCH_STEPS) {
       const state = findStage(`${step} ${strategy}`);
@@ -290,11 +299,36 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
       ),
     );
   };
-  const branches = await Promise.allSettled([markovRun, ...check.ready.map(branch)]);
-  const failed = branches.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-  if (failed) throw failed.reason;
-  const strategies = { ready: check.ready, skipped: check.skipped };
-  if (config.runUntil === 'train') return { ...stopEarly(), strategies };
+  // A failed branch does not stop the others: they finish, the report shows what they found and
+  // names the failure, and then the run fails so that `resume` retries the failed branch.
+  const outcomes = await Promise.allSettled(check.ready.map(branch));
+  await markovRun;
+  const failed: Partial<Record<EmbeddingStrategyName, string>> = {};
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status === 'fulfilled') return;
+    const strategy = check.ready[index] as EmbeddingStrategyName;
+    failed[strategy] = `${strategy} failed: ${failureMessage(outcome.reason)}`;
+    for (const step of BRANCH_STEPS) {
+      const state = findStage(`${step} ${strategy}`);
+      if (state.status !== 'pending') continue;
+      state.status = 'skipped';
+      state.summary = `not run: an earlier ${strategy} stage failed`;
+    }
+  });
+  describeProgress();
+  const failures = Object.values(failed);
+  const branchesFailed = (): ApplicationFailure =>
+    ApplicationFailure.nonRetryable(
+      `${failures.length} of ${check.ready.length} embedding branches failed. ${failures.join(' ')}`,
+      'BranchFailed',
+      failed,
+    );
+  const strategies: StrategyCheck = { ready: check.ready, skipped: check.skipped, failed };
+  if (failures.length === check.ready.length) throw branchesFailed();
+  if (config.runUntil === 'train') {
+    if (failures.length > 0) throw branchesFailed();
+    return { ...stopEarly(), strategies };
+  }
 
   const reportState = findStage('report');
   reportState.status = 'running';
@@ -303,10 +337,24 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
   const manifestKeys = Object.fromEntries(
     Object.entries(results).map(([stage, result]) => [stage, result.manifestKey]),
   );
-  const report = await dataStages.writeReport.executeWithOptions(
-    { summary: 'report: Markdown and HTML with plots' },
-    [{ workflowId: workflowInfo().workflowId, config, manifestKeys, accounting, strategies }],
-  );
+  let report: ReportResult;
+  try {
+    report = await dataStages.writeReport.executeWithOptions(
+      { summary: 'report: Markdown and HTML with plots' },
+      [{ workflowId: workflowInfo().workflowId, config, manifestKeys, accounting, strategies }],
+    );
+  } catch (error) {
+    reportState.status = 'failed';
+    status.currentStage = undefined;
+    describeProgress();
+    throw error;
+  }
+  if (failures.length > 0) {
+    reportState.status = 'done';
+    reportState.summary = report.htmlKey;
+    describeProgress();
+    throw branchesFailed();
+  }
   reportState.status = 'done';
   reportState.summary = report.htmlKey;
   status.currentStage = undefined;
@@ -320,6 +368,13 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
     strategies,
     report,
   };
+}
+
+/** Returns the innermost message of an activity failure, which says what went wrong. */
+function failureMessage(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  while (current?.cause) current = current.cause as { message?: string; cause?: unknown };
+  return current?.message ?? String(error);
 }
 
 function formatLoss(value: number | undefined): string {
