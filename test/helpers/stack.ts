@@ -32,26 +32,64 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+/** Start attempts of a test stack; a port can be taken between choosing it and binding it. */
+const STACK_START_ATTEMPTS = 3;
+
+/**
+ * Chooses the six ports of a stack so that no port is another's gRPC port (port + 10000), which
+ * SeaweedFS and Temporal also bind.
+ */
+async function chooseStackPorts(): Promise<StackOptions['ports']> {
+  const reservedPorts = new Set<number>();
+  const next = async (): Promise<number> => {
+    for (;;) {
+      const port = await findFreePort();
+      if (reservedPorts.has(port) || reservedPorts.has(port + 10000) || reservedPorts.has(port - 10000))
+        continue;
+      reservedPorts.add(port);
+      reservedPorts.add(port + 10000);
+      return port;
+    }
+  };
+  return {
+    temporal: await next(),
+    temporalUi: await next(),
+    s3: await next(),
+    seaweedMaster: await next(),
+    seaweedVolume: await next(),
+    seaweedFiler: await next(),
+  };
+}
+
 export async function startTestStack(): Promise<TestStack> {
   quietTemporalLogs();
-  const stateDir = mkdtempSync(join(tmpdir(), 'textgan-test-'));
   const defaults = stackOptionsFromEnv();
-  const options: StackOptions = {
-    ...defaults,
-    paths: { venvDir: defaults.paths.venvDir, stateDir },
-    ports: {
-      temporal: await findFreePort(),
-      temporalUi: await findFreePort(),
-      s3: await findFreePort(),
-      seaweedMaster: await findFreePort(),
-      seaweedVolume: await findFreePort(),
-      seaweedFiler: await findFreePort(),
-    },
-    bucket: 'textgan-test',
-    verbose: false,
-    headless: true,
-  };
-  const info = await startStack(options);
+  let stateDir = '';
+  let options: StackOptions | undefined;
+  let info: StackInfo | undefined;
+  for (let attempt = 1; info === undefined; attempt++) {
+    stateDir = mkdtempSync(join(tmpdir(), 'textgan-test-'));
+    options = {
+      ...defaults,
+      paths: { venvDir: defaults.paths.venvDir, stateDir },
+      ports: await chooseStackPorts(),
+      bucket: 'textgan-test',
+      verbose: false,
+      headless: true,
+    };
+    try {
+      info = await startStack(options);
+    } catch (error) {
+      // Another process can bind a chosen port first, most often on a busy machine; try new ports.
+      await stopStack(options).catch(() => undefined);
+      if (attempt >= STACK_START_ATTEMPTS) throw error;
+      process.stderr.write(
+        `[test] stack start failed (${(error as Error).message}); retrying with new ports\n`,
+      );
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
+  const stackOptions = options as StackOptions;
   // Activities read credentials from the standard variables, as a deployed worker would.
   process.env.AWS_ACCESS_KEY_ID = info.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = info.credentials.secretAccessKey;
@@ -66,14 +104,14 @@ export async function startTestStack(): Promise<TestStack> {
   const client = new Client({ connection, namespace: info.namespace });
   return {
     info,
-    options,
+    options: stackOptions,
     storageConfig,
     storage: createStorage(storageConfig),
     client,
     connection,
     async stop() {
       await connection.close();
-      await stopStack(options);
+      await stopStack(stackOptions);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
