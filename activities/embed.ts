@@ -1,8 +1,6 @@
-import { access } from 'node:fs/promises';
-import * as path from 'node:path';
 import { log } from '@temporalio/activity';
 import { bertEmbedding } from '../embeddings/bert';
-import { describeModelLocation, loadBertModel } from '../embeddings/bert/model';
+import { describeModelLocation, loadBertModel, ModelFileNotFoundError } from '../embeddings/bert/model';
 import { scalarEmbedding } from '../embeddings/scalar';
 import {
   encodeBatch,
@@ -13,7 +11,7 @@ import {
 import { word2vecEmbedding } from '../embeddings/word2vec';
 import type { EmbeddingStrategyName, StorageConfig } from '../infra/config';
 import { ParquetS3Writer, describeSchema, readParquetFiles, type TableSchema } from '../infra/parquet';
-import { createStorage, getBytes, objectExists, parseS3Uri, type Storage } from '../infra/s3';
+import { createStorage, getBytes, type Storage } from '../infra/s3';
 import {
   inputOf,
   putArtifact,
@@ -126,23 +124,20 @@ export async function loadStrategy(
   return factory.load(await getBytes(storage, artifact.key), { storage });
 }
 
-/** Files a BERT model location must contain. */
-export const BERT_MODEL_FILES = ['config.json', 'vocab.txt', 'model.safetensors'] as const;
-
-async function missingModelFile(storage: Storage, location: string): Promise<string | undefined> {
-  for (const file of BERT_MODEL_FILES) {
-    if (location.startsWith('s3://')) {
-      const { bucket, key } = parseS3Uri(`${location.replace(/\/+$/, '')}/${file}`);
-      if (!(await objectExists({ client: storage.client, bucket }, key))) return file;
-    } else {
-      try {
-        await access(path.join(path.resolve(location), file));
-      } catch {
-        return file;
-      }
-    }
+function bertSkipReason(error: unknown, where: string): string {
+  if (error instanceof ModelFileNotFoundError) {
+    return (
+      `BERT skipped: no ${error.file} in the model location ${where}. ` +
+      'Run `bash infra/scripts/install-bert.sh` to install the default all-MiniLM-L6-v2, or set ' +
+      'stages.embed.bert.model to a folder or s3:// prefix holding config.json, vocab.txt and ' +
+      'model.safetensors of a BERT model such as bert-base-uncased (README, "BERT models").'
+    );
   }
-  return undefined;
+  const reason = error instanceof Error ? error.message : String(error);
+  return (
+    `BERT skipped: the model at ${where} could not be loaded (${reason}). ` +
+    'Supply config.json, vocab.txt and model.safetensors of a BERT model (README, "BERT models").'
+  );
 }
 
 export interface StrategyCheckInput {
@@ -162,34 +157,25 @@ export interface StrategyCheck {
 
 /**
  * Checks on the worker that will run them which configured strategies can run. Only BERT needs
- * anything beyond the data: its model folder (or S3 prefix) with the files in BERT_MODEL_FILES.
+ * anything beyond the data: a model folder (or S3 prefix) that loads.
  */
 export async function checkEmbeddingStrategies(input: StrategyCheckInput): Promise<StrategyCheck> {
   const storage = createStorage(input.storage);
   const result: StrategyCheck = { ready: [], skipped: {} };
   for (const strategy of input.strategies) {
     if (strategy === 'bert') {
-      const missing = await missingModelFile(storage, input.bertModel);
+      // Loading the model here turns a missing or broken model (invalid config, vocabulary or
+      // weights) into a skip with the reason, instead of an embed stage that fails on every retry.
       const where = describeModelLocation(input.bertModel);
-      if (missing) {
-        result.skipped.bert =
-          `BERT skipped: no ${missing} in the model location ${where}. ` +
-          'Run `bash infra/scripts/install-bert.sh` to install the default all-MiniLM-L6-v2, or set ' +
-          'stages.embed.bert.model to a folder or s3:// prefix holding config.json, vocab.txt and ' +
-          'model.safetensors of a BERT model such as bert-base-uncased (README, "BERT models").';
-        log.warn('embedding strategy skipped', { strategy, missing, location: where });
-        continue;
-      }
-      // Loading the model once here turns a broken model (invalid config, vocabulary or weights)
-      // into a skip with the reason, instead of an embed stage that fails on every retry.
       try {
         (await loadBertModel(input.bertModel, { storage })).dispose();
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        result.skipped.bert =
-          `BERT skipped: the model at ${where} could not be loaded (${reason}). ` +
-          'Supply config.json, vocab.txt and model.safetensors of a BERT model (README, "BERT models").';
-        log.warn('embedding strategy skipped', { strategy, location: where, error: reason });
+        result.skipped.bert = bertSkipReason(error, where);
+        log.warn('embedding strategy skipped', {
+          strategy,
+          location: where,
+          error: error instanceof Error ? error.message : String(error),
+        });
         continue;
       }
     }
@@ -213,8 +199,8 @@ const SPEED_ONLY_SETTINGS: Partial<Record<EmbeddingStrategyName, string[]>> = {
  * caches are left out, so tuning them reuses finished stages, and the sample seed counts only
  * when a limit makes the stage sample.
  */
-// NOTE: a BERT model is identified by its location only, so replacing the files at the same
-// location reuses stages encoded with the old model; use a new folder for a new model.
+// NOTE: a BERT model is identified by its location only. Replacing the files at the same location
+// reuses stages encoded with the old model, so put a new model in a new folder.
 export function fingerprintOptions(options: EmbedStageOptions): Record<string, unknown> {
   const settings = { ...(options.settings as Record<string, unknown>) };
   for (const field of SPEED_ONLY_SETTINGS[options.strategy] ?? []) delete settings[field];
@@ -251,11 +237,12 @@ async function encodeSplit(
     ENCODED_SCHEMA,
     rowGroupRows(options.batchRows, strategy.dimension),
   );
+  // Rows and their token lists side by side, so each text is split once.
   let batch: TokenRow[] = [];
+  let texts: string[][] = [];
   let longest = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const texts = batch.map((row) => splitTokens(row.tokens));
     // Heartbeats between chunks: one BERT chunk takes seconds on a CPU backend.
     const values = await encodeBatch(strategy, texts, longest, ENCODE_CHUNK, () => progress.advance(0));
     const stride = longest * strategy.dimension;
@@ -272,17 +259,19 @@ async function encodeSplit(
     }
     progress.advance(batch.length);
     batch = [];
+    texts = [];
     longest = 0;
   };
   try {
     for await (const row of splitRows(storage, upstream, split, chosen)) {
       // The batch is padded to its longest text, so one long text can make it large: flush early
       // when the padded batch would pass ENCODE_BUDGET_BYTES.
-      const length = row.tokens.length === 0 ? 0 : row.tokens.split(' ').length;
-      const padded = (batch.length + 1) * Math.max(longest, length) * strategy.dimension * 4;
+      const tokens = splitTokens(row.tokens);
+      const padded = (batch.length + 1) * Math.max(longest, tokens.length) * strategy.dimension * 4;
       if (batch.length > 0 && padded > ENCODE_BUDGET_BYTES) await flush();
       batch.push(row);
-      longest = Math.max(longest, length);
+      texts.push(tokens);
+      longest = Math.max(longest, tokens.length);
       if (batch.length >= options.encodeBatch) await flush();
     }
     await flush();

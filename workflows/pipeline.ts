@@ -126,7 +126,7 @@ export function stageNames(strategies: readonly string[]): string[] {
 }
 
 // NOTE: runs started before the embedding branches existed scheduled a different activity
-// sequence and cannot replay on this code; let them finish or terminate them before deploying.
+// sequence, so they cannot replay on this code. Let them finish or terminate them before deploying.
 export async function textGanPipeline(config: RunConfig): Promise<PipelineResult> {
   const status: PipelineStatus = {
     stages: stageNames(config.stages.embed.strategies).map((name) => ({ name, status: 'pending' })),
@@ -370,7 +370,7 @@ export async function textGanPipeline(config: RunConfig): Promise<PipelineResult
   };
 }
 
-/** Returns the innermost message of an activity failure, which says what went wrong. */
+/** Returns the innermost message of an activity failure, which describes the root cause. */
 function failureMessage(error: unknown): string {
   let current = error as { message?: string; cause?: unknown } | undefined;
   while (current?.cause) current = current.cause as { message?: string; cause?: unknown };

@@ -2,10 +2,10 @@
  * A BERT encoder (Devlin et al. 2018) in TensorFlow.js, loaded from the Hugging Face file layout:
  * config.json, vocab.txt, model.safetensors and, optionally, tokenizer_config.json.
  *
- * The forward pass is the post-LayerNorm encoder of Hugging Face's BertModel without dropout:
- * token, absolute position and token type 0 embeddings are summed and normalized, then each layer
- * applies multi-head self-attention, a residual connection and LayerNorm, a feed-forward block
- * (dense, activation, dense), and again a residual connection and LayerNorm.
+ * The forward pass is the post-LayerNorm encoder of Hugging Face's BertModel without dropout.
+ * Token, absolute position and token type 0 embeddings are summed and normalized. Each layer then
+ * applies multi-head self-attention, a residual connection and LayerNorm, followed by a
+ * feed-forward block (dense, activation, dense) with another residual connection and LayerNorm.
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -132,6 +132,18 @@ function s3KeyOf(location: string, file: string): { bucket: string; key: string 
   return { bucket, key: prefix.length > 0 ? `${prefix}/${file}` : file };
 }
 
+/** A required file of a BERT model is not at the model location. */
+export class ModelFileNotFoundError extends Error {
+  constructor(
+    readonly location: string,
+    readonly file: string,
+    options?: ErrorOptions,
+  ) {
+    super(missingFileMessage(location, file), options);
+    this.name = 'ModelFileNotFoundError';
+  }
+}
+
 function missingFileMessage(location: string, file: string): string {
   const where = isS3Location(location)
     ? `s3://${s3KeyOf(location, file).bucket}/${s3KeyOf(location, file).key}`
@@ -167,7 +179,7 @@ export async function readModelFile(
     } catch (error) {
       if (!isNotFound(error)) throw error;
       if (optional) return undefined;
-      throw new Error(missingFileMessage(location, file), { cause: error });
+      throw new ModelFileNotFoundError(location, file, { cause: error });
     }
   }
   try {
@@ -175,7 +187,7 @@ export async function readModelFile(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     if (optional) return undefined;
-    throw new Error(missingFileMessage(location, file), { cause: error });
+    throw new ModelFileNotFoundError(location, file, { cause: error });
   }
 }
 
